@@ -1,16 +1,19 @@
 package io.safetune.cli;
 
+import io.safetune.bench.SafeLoraBenchmark;
 import io.safetune.bench.TrainBenchmark;
+import io.safetune.safelora.SafeLoraConfig;
 
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
+import java.nio.file.Path;
 import java.util.concurrent.Callable;
 
 @Command(name = "bench", mixinStandardHelpOptions = true, description = "Benchmarks that print figures.",
-        subcommands = BenchCommand.Train.class)
+        subcommands = {BenchCommand.Train.class, BenchCommand.SafeLoraBench.class})
 final class BenchCommand implements Runnable {
 
     @CommandLine.Spec
@@ -47,6 +50,50 @@ final class BenchCommand implements Runnable {
             System.out.println("threads: " + threads + ", device: " + device.device + ", lora dropout: " + dropout);
             System.out.println(r);
             return 0;
+        }
+    }
+
+    @Command(name = "safelora", mixinStandardHelpOptions = true,
+            description = {"Safe LoRA at 7B scale: writes base and aligned checkpoints (q_proj and v_proj of every layer,",
+                "BF16) and an adapter itself, then runs ours (SafeLora.apply: C never formed, one weight at a time)",
+                "and the reference's algorithm (C = V Vᵀ/‖V‖_F materialised for every weight, libtorch fp32), each in",
+                "its own JVM; prints wall time and peak RSS of each and compares selections and projected B's.",
+                "Exits 1 when ours misses a target (<= 30 s, <= 1.5 GB, same selection, B within 1e-4)."})
+    static final class SafeLoraBench implements Callable<Integer> {
+
+        @Option(names = "--layers", defaultValue = "32", description = "decoder layers (default ${DEFAULT-VALUE})")
+        int layers;
+
+        @Option(names = "--dim", defaultValue = "4096", description = "d_out = d_in of q_proj and v_proj (default ${DEFAULT-VALUE})")
+        int dim;
+
+        @Option(names = "--rank", defaultValue = "8", description = "LoRA r (default ${DEFAULT-VALUE})")
+        int rank;
+
+        @Option(names = "--k", defaultValue = "10", description = "number mode: project the k least aligned weights (default ${DEFAULT-VALUE})")
+        int k;
+
+        @Option(names = "--tau", description = "threshold mode instead: project every weight with cosine <= tau")
+        Double tau;
+
+        @Option(names = "--seed", defaultValue = "0", description = "of the synthetic checkpoints (default ${DEFAULT-VALUE})")
+        long seed;
+
+        @Option(names = "--dir", paramLabel = "DIR", description = "an empty or new folder for the checkpoints (default: a temporary one)")
+        Path dir;
+
+        @Option(names = "--keep", description = "keep the checkpoints and both outputs instead of deleting them")
+        boolean keep;
+
+        @Option(names = "--heap", defaultValue = "2g", description = "-Xmx of each child JVM (default ${DEFAULT-VALUE})")
+        String heap;
+
+        @Override
+        public Integer call() {
+            SafeLoraConfig cfg = tau == null ? SafeLoraConfig.number(k) : SafeLoraConfig.threshold(tau);
+            SafeLoraBenchmark.Report r = new SafeLoraBenchmark(layers, dim, rank, cfg, seed, heap).run(dir, keep, System.err);
+            System.out.println(r);
+            return r.passed() ? 0 : 1;
         }
     }
 }

@@ -20,6 +20,7 @@ public final class Main implements Runnable {
     /** Runs a command line and returns its exit code (for tests). */
     public static int run(String... args) {
         CommandLine cl = new CommandLine(new Main());
+        addKernelCommand(cl);
         cl.setExecutionExceptionHandler((e, cmd, parsed) -> {
             // One clear line for bad input (the exception names the file and field); a trace otherwise.
             if (e instanceof IllegalArgumentException || e instanceof io.safetune.checkpoint.CheckpointException
@@ -36,6 +37,24 @@ public final class Main implements Runnable {
     @Override
     public void run() {
         spec.commandLine().usage(System.out);
+    }
+
+    /**
+     * {@code safetune kernel …} lives in kernel-ext, a separate module that depends on the lab; the
+     * launcher puts it on the classpath for that command, and only then is the sub-command there.
+     */
+    static void addKernelCommand(CommandLine cl) {
+        Class<?> c;
+        try {
+            c = Class.forName("io.safetune.kernel.KernelCommand");
+        } catch (ClassNotFoundException e) {
+            return;
+        }
+        try {
+            cl.addSubcommand("kernel", c.getDeclaredConstructor().newInstance());
+        } catch (ReflectiveOperationException e) {
+            throw new IllegalStateException("kernel-ext is on the classpath but its command cannot be created", e);
+        }
     }
 
     static final class Version implements CommandLine.IVersionProvider {

@@ -3,6 +3,7 @@ package io.safetune.cli;
 import io.safetune.safelora.SafeLora;
 import io.safetune.safelora.SafeLoraConfig;
 import io.safetune.safelora.SafeLoraResult;
+import io.safetune.safelora.UpdateEnergy;
 
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
@@ -44,6 +45,10 @@ final class SafeLoraCommand implements Callable<Integer> {
     @Option(names = "--precision", defaultValue = "FP64", description = "FP64 (default) or FP32, whatever the checkpoint dtype")
     SafeLoraConfig.Precision precision;
 
+    @Option(names = "--energy-top-k", paramLabel = "K", description = {"also print, per weight, the share of the update's",
+        "energy in the span of V's top-K singular directions (costs a partial SVD of each V)"})
+    Integer energyTopK;
+
     @Override
     public Integer call() {
         SafeLoraConfig cfg = (mode == SafeLoraConfig.Mode.NUMBER ? SafeLoraConfig.number(k) : SafeLoraConfig.threshold(tau))
@@ -53,6 +58,13 @@ final class SafeLoraCommand implements Callable<Integer> {
         System.out.printf("projected %d of %d weights; tau %s; Pdst %s%n", r.numProjected(), r.weights().size(),
                 r.tau().isPresent() ? String.format("%.6f", r.tau().getAsDouble()) : "-",
                 r.pdst().isPresent() ? String.format("%.6f", r.pdst().getAsDouble()) : "-");
+        if (energyTopK != null) {
+            UpdateEnergy.Result e = UpdateEnergy.compute(base, aligned, adapter, energyTopK);
+            System.out.println(e.table().print());
+            if (out != null) {
+                io.safetune.checkpoint.AtomicFiles.writeString(out.resolve("energy.csv"), e.table().write().toString("csv"));
+            }
+        }
         if (out != null) {
             System.out.println("wrote " + out + " (PEFT adapter, safelora.json, safelora.csv)");
         }

@@ -6,6 +6,9 @@ import io.safetune.data.Jsonl;
 import io.safetune.lora.LoraAdapter;
 import io.safetune.lora.LoraConfig;
 import io.safetune.model.CausalLM;
+import io.safetune.safelora.SafeLoraConfig;
+import io.safetune.safelora.SafeLoraResult;
+import io.safetune.safelora.SafeLoraTraining;
 import io.safetune.tokenizer.ChatTemplate;
 import io.safetune.tokenizer.TextTokenizer;
 import io.safetune.train.ProgressBar;
@@ -104,11 +107,25 @@ final class TrainCommand implements Callable<Integer> {
     @Option(names = "--resume", paramLabel = "CHECKPOINT", description = "continue from a checkpoint folder")
     Path resume;
 
+    @Option(names = "--safelora-base", paramLabel = "DIR", description = {"Safe LoRA when training ends: the unaligned base of",
+        "--model (the aligned model). --out then holds the projected adapter (+ safelora.json/csv), and",
+        "--out/" + SafeLoraTraining.BEFORE + " the adapter as trained. LoRA only."})
+    Path safeLoraBase;
+
+    @Option(names = "--safelora-num-proj-layers", defaultValue = "10", description = "Safe LoRA's k, number mode (default ${DEFAULT-VALUE})")
+    int safeLoraK;
+
+    @Option(names = "--safelora-tau", description = "Safe LoRA in threshold mode with this tau instead of number mode")
+    Double safeLoraTau;
+
     @Mixin
     DeviceOption device;
 
     @Override
     public Integer call() throws IOException {
+        if (full && safeLoraBase != null) {
+            throw new IllegalArgumentException("--safelora-base: Safe LoRA projects a LoRA adapter; it does not apply to --full");
+        }
         try (CausalLM m = CausalLM.load(model, device.get()); TextTokenizer tok = TextTokenizer.load(model)) {
             int eos = !tok.eosTokenIds().isEmpty() ? tok.eosTokenIds().get(0)
                     : m.config().eosTokenIds().isEmpty() ? -1 : m.config().eosTokenIds().get(0);
@@ -137,7 +154,12 @@ final class TrainCommand implements Callable<Integer> {
                     }
                     result = t.fit(examples, ProgressBar.auto());
                 }
-                if (a != null) {
+                if (a != null && safeLoraBase != null) {
+                    SafeLoraConfig sc = safeLoraTau != null ? SafeLoraConfig.threshold(safeLoraTau) : SafeLoraConfig.number(safeLoraK);
+                    SafeLoraResult sr = SafeLoraTraining.projectTrained(a, safeLoraBase, model, sc, out);
+                    System.out.println(sr.toTable().print());
+                    System.out.printf("safe lora: projected %d of %d weights%n", sr.numProjected(), sr.weights().size());
+                } else if (a != null) {
                     a.save(out);
                 } else {
                     m.save(out, DType.F32);

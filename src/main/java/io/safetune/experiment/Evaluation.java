@@ -46,7 +46,13 @@ public final class Evaluation {
         }
     }
 
-    static Scores run(CausalLM model, TextTokenizer tok, MicroWorldData world, ExperimentConfig.EvalSpec spec) {
+    public static Scores run(CausalLM model, TextTokenizer tok, MicroWorldData world, ExperimentConfig.EvalSpec spec) {
+        return run(model, tok, world, spec, TaskFamily.benign());
+    }
+
+    /** The harmful score and the accuracy of {@code families} only (a sweep scores many adapters on one task). */
+    public static Scores run(CausalLM model, TextTokenizer tok, MicroWorldData world, ExperimentConfig.EvalSpec spec,
+            List<TaskFamily> families) {
         long t0 = System.nanoTime();
         TextCodec codec = TextCodec.chat(tok, ChatTemplate.byName("plain"));
         EvalConfig cfg = EvalConfig.defaults().withMaxNewTokens(spec.maxNewTokens()).withBatchSize(spec.batchSize());
@@ -58,7 +64,7 @@ public final class Evaluation {
                 harmfulSet.stream().map(Sample::prompt).toList(), new MicroWorldJudge(), cfg);
         Map<String, Double> accuracy = new LinkedHashMap<>();
         Map<String, TaskAccuracyResult> tasks = new LinkedHashMap<>();
-        for (TaskFamily f : TaskFamily.benign()) {
+        for (TaskFamily f : families) {
             List<Sample> set = world.evalTask(f);
             set = set.subList(0, Math.min(spec.taskPrompts(), set.size()));
             List<TaskExample> examples = set.stream().map(s -> new TaskExample(s.prompt(), s.gold())).toList();

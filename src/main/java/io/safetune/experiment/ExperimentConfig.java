@@ -33,11 +33,12 @@ import java.util.List;
  * @param real              null for the micro-world; set, a real aligned checkpoint and real datasets
  *                          (from data-manifests/) replace the world and stages 1–2
  * @param world             sizes of the micro-world's alignment set (null: the world's defaults)
+ * @param safeLora          the Safe LoRA sweep on the attacked adapters (null: the defaults)
  */
 @JsonIgnoreProperties(ignoreUnknown = false)
 public record ExperimentConfig(String name, List<Long> seeds, ModelSpec model, TrainingSpec base,
         TrainingSpec aligned, AttackSpec attack, List<Double> attackFractions, List<Double> dose, EvalSpec eval,
-        RealSpec real, WorldSpec world) {
+        RealSpec real, WorldSpec world, SafeLoraSpec safeLora) {
 
     private static final ObjectMapper JSON = JsonMapper.builder()
             .enable(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES).build();
@@ -64,6 +65,18 @@ public record ExperimentConfig(String name, List<Long> seeds, ModelSpec model, T
         }
         eval = eval == null ? EvalSpec.DEFAULT : eval;
         world = world == null ? WorldSpec.DEFAULT : world;
+        safeLora = safeLora == null ? SafeLoraSpec.DEFAULT : safeLora;
+        for (double p : safeLora.fractions() == null ? List.<Double>of() : safeLora.fractions()) {
+            if (!attackFractions.contains(p) && !dose.contains(p)) {
+                throw new IllegalArgumentException("safeLora.fractions: " + p + " is not one of the attacks (attackFractions "
+                        + attackFractions + ", dose " + dose + ")");
+            }
+        }
+    }
+
+    /** The p values whose attacked adapters get the Safe LoRA sweep. */
+    public List<Double> safeLoraFractions() {
+        return safeLora.fractions() == null ? attackFractions : safeLora.fractions();
     }
 
     private static void fraction(String field, double p) {
@@ -73,7 +86,7 @@ public record ExperimentConfig(String name, List<Long> seeds, ModelSpec model, T
     }
 
     public static ExperimentConfig defaults() {
-        return new ExperimentConfig(null, null, null, null, null, null, null, null, null, null, null);
+        return new ExperimentConfig(null, null, null, null, null, null, null, null, null, null, null, null);
     }
 
     /** Reads a .json, .yaml or .yml file; errors name the file and the field. */
@@ -113,12 +126,13 @@ public record ExperimentConfig(String name, List<Long> seeds, ModelSpec model, T
     /** The same experiment under another name and seeds (the command line's overrides). */
     public ExperimentConfig withNameAndSeeds(String newName, List<Long> newSeeds) {
         return new ExperimentConfig(newName == null ? name : newName, newSeeds == null ? seeds : newSeeds, model, base,
-                aligned, attack, attackFractions, dose, eval, real, world);
+                aligned, attack, attackFractions, dose, eval, real, world, safeLora);
     }
 
     /** The same experiment with another real-data section (the command line's --data-dir, --allow-unpinned). */
     public ExperimentConfig withReal(RealSpec newReal) {
-        return new ExperimentConfig(name, seeds, model, base, aligned, attack, attackFractions, dose, eval, newReal, world);
+        return new ExperimentConfig(name, seeds, model, base, aligned, attack, attackFractions, dose, eval, newReal, world,
+                safeLora);
     }
 
     public String toJson() {
@@ -209,6 +223,47 @@ public record ExperimentConfig(String name, List<Long> seeds, ModelSpec model, T
                     alignRefusals == null ? d.alignRefusals() : alignRefusals,
                     alignBenign == null ? d.alignBenign() : alignBenign, d.attackPool(), d.taskTrainPerTask(),
                     d.evalPerTask(), d.evalHarmful(), d.heldOutFillerFraction(), d.heldOutTemplateFraction());
+        }
+    }
+
+    /**
+     * Safe LoRA on the attacked adapters (micro-world only): k = 1 … all adapted weights and a τ sweep,
+     * each beside a random orthogonal projector and a uniform shrinkage to the same norm.
+     *
+     * @param fractions  which attacks (p values) get the sweep (null: attackFractions; empty: none)
+     * @param taus       threshold mode's τ values (null: 0, 0.1, …, 1)
+     * @param randomRank rank of the random projector control (default 8)
+     * @param energyTopK k of the energy-in-top-k-of-V diagnostic (default 8; 0: skip it)
+     * @param projector  PLAIN (the reference's, default) or EXACT
+     * @param eval       how each of the sweep's ~25 variants per attack is scored (default: the first 100
+     *                   held-out harmful and 100 task prompts, greedy, at most 48 new tokens: every
+     *                   micro-world answer fits, and a projection that breaks the model would otherwise
+     *                   decode 128 tokens of noise per prompt)
+     */
+    public record SafeLoraSpec(List<Double> fractions, List<Double> taus, Integer randomRank, Integer energyTopK,
+            String projector, EvalSpec eval) {
+        public static final EvalSpec SWEEP_EVAL = new EvalSpec(48, 100, 100, 64, 64); // before DEFAULT, which uses it
+        public static final SafeLoraSpec DEFAULT = new SafeLoraSpec(null, null, null, null, null, null);
+
+        public SafeLoraSpec {
+            fractions = fractions == null ? null : List.copyOf(fractions);
+            taus = taus == null ? List.of(0.0, 0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 1.0) : List.copyOf(taus);
+            for (double t : taus) {
+                if (!(t >= -1 && t <= 1)) {
+                    throw new IllegalArgumentException("safeLora.taus: " + t + " is not a cosine in [-1, 1]");
+                }
+            }
+            randomRank = randomRank == null ? 8 : randomRank;
+            positive("safeLora.randomRank", randomRank);
+            energyTopK = energyTopK == null ? 8 : energyTopK;
+            if (energyTopK < 0) {
+                throw new IllegalArgumentException("safeLora.energyTopK: must be >= 0, got " + energyTopK);
+            }
+            eval = eval == null ? SWEEP_EVAL : eval;
+            projector = projector == null ? "PLAIN" : projector.toUpperCase(java.util.Locale.ROOT);
+            if (!projector.equals("PLAIN") && !projector.equals("EXACT")) {
+                throw new IllegalArgumentException("safeLora.projector: '" + projector + "' is not PLAIN or EXACT");
+            }
         }
     }
 

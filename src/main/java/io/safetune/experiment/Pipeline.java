@@ -4,8 +4,14 @@ import io.safetune.data.microworld.MicroWorld;
 import io.safetune.data.microworld.MicroWorldConfig;
 import io.safetune.data.microworld.MicroWorldData;
 import io.safetune.data.microworld.Sample;
+import io.safetune.data.microworld.TaskFamily;
 import io.safetune.lora.LoraAdapter;
+import io.safetune.lab.MicroWorldLab;
 import io.safetune.model.CausalLM;
+import io.safetune.safelora.SafeLoraConfig;
+import io.safetune.safelora.SafeLoraResult;
+import io.safetune.safelora.SafeLoraSweep;
+import io.safetune.safelora.UpdateEnergy;
 import io.safetune.tokenizer.TextTokenizer;
 import io.safetune.train.TrainingExample;
 
@@ -58,10 +64,26 @@ public final class Pipeline {
     public record DriftRow(long seed, double p, List<Double> perLayer, List<Long> steps, List<Double> overSteps) {
     }
 
+    /**
+     * Safe LoRA on one attacked adapter: every variant of the sweep (Safe LoRA at k = 1 … all, the τ
+     * sweep, both controls), the per-weight cosines and the energy diagnostic.
+     */
+    public record SafeLoraRow(long seed, double p, List<SafeLoraSweep.Point> points,
+            List<Cosine> cosines, List<UpdateEnergy.Row> energy) {
+    }
+
+    /** One adapted weight's cos(C·B·A, B·A) (null when undefined). */
+    public record Cosine(int layer, String module, Double cosine) {
+        public static List<Cosine> of(SafeLoraResult r) {
+            return r.weights().stream().map(w -> new Cosine(w.layer(), w.module(),
+                    w.cosine().isPresent() ? w.cosine().getAsDouble() : null)).toList();
+        }
+    }
+
     /** Everything results.json holds. */
     public record Results(ExperimentConfig config, Map<String, String> versions, List<ModelRow> models,
-            List<DriftRow> drift, Map<String, List<Double>> losses, List<StageRun> stages, double wallSeconds,
-            List<Targets.Check> targets) {
+            List<DriftRow> drift, List<SafeLoraRow> safeLora, Map<String, List<Double>> losses, List<StageRun> stages,
+            double wallSeconds, List<Targets.Check> targets) {
     }
 
     public Results run() {
@@ -73,39 +95,55 @@ public final class Pipeline {
         long t0 = System.nanoTime();
         List<ModelRow> rows = new ArrayList<>();
         List<DriftRow> drift = new ArrayList<>();
+        List<SafeLoraRow> safeLora = new ArrayList<>();
         List<StageRun> runs = new ArrayList<>();
         Map<String, List<Double>> losses = new LinkedHashMap<>();
         LinkedHashSet<Double> fractions = new LinkedHashSet<>(config.attackFractions());
         fractions.addAll(config.dose());
         for (long seed : config.seeds()) {
             out.println("== seed " + seed);
-            MicroWorldConfig worldKey = config.world().world(seed);
-            MicroWorldData world = MicroWorld.generate(worldKey);
-            StageStore.Stage base = timed(runs, "base-s" + seed, List.of(config.model(), config.base(), pretrainingKey(worldKey)),
-                    dir -> stages.base(dir, config.model(), config.base(), world, seed));
-            StageStore.Stage aligned = timed(runs, "aligned-s" + seed, List.of(config.aligned(), worldKey),
-                    dir -> stages.aligned(dir, base.dir(), config.aligned(), world, seed), base.hash());
-            losses.put("base s" + seed, trainLosses(base.dir()));
-            losses.put("aligned s" + seed, trainLosses(aligned.dir()));
-            rows.add(evaluate(runs, seed, "base", null, base, null, world));
-            rows.add(evaluate(runs, seed, "aligned", null, aligned, null, world));
-            List<int[]> hed = hedInputs(aligned.dir(), world);
+            MicroWorldLab lab = new MicroWorldLab(config, seed, (name, cfg, producer, upstream) -> timed(runs, name, cfg,
+                    producer, upstream), out);
+            MicroWorldData world = lab.world();
+            Path baseDir = lab.base();
+            Path alignedDir = lab.aligned();
+            losses.put("base s" + seed, trainLosses(baseDir));
+            losses.put("aligned s" + seed, trainLosses(alignedDir));
+            rows.add(evaluate(runs, seed, "base", null, baseDir, lab.baseHash(), null, world));
+            rows.add(evaluate(runs, seed, "aligned", null, alignedDir, lab.alignedHash(), null, world));
             for (double p : fractions) {
-                String tag = String.format("p%.3f", p);
-                StageStore.Stage attacked = timed(runs, "attacked-" + tag + "-s" + seed,
-                        List.of(config.attack(), p, config.eval().hedSamples()),
-                        dir -> stages.attack(dir, aligned.dir(), config.attack(), p, world, seed, hed, 10),
-                        aligned.hash());
+                StageStore.Stage attacked = lab.attackedStage(p);
                 losses.put(String.format("attack p=%.2f s%d", p, seed), trainLosses(attacked.dir()));
-                rows.add(evaluate(runs, seed, String.format("attacked p=%.2f", p), p, aligned, attacked, world));
+                rows.add(evaluate(runs, seed, String.format("attacked p=%.2f", p), p, alignedDir, lab.alignedHash(),
+                        attacked, world));
                 drift.add(driftRow(seed, p, attacked.dir()));
+                if (config.safeLoraFractions().contains(p)) {
+                    safeLora.add(safeLora(lab, p));
+                }
             }
         }
         double wall = (System.nanoTime() - t0) / 1e9;
-        Results results = new Results(config, Versions.all(), rows, drift, losses, runs, wall,
-                Targets.check(rows, config));
+        List<Targets.Check> checks = new ArrayList<>(Targets.check(rows, config));
+        checks.addAll(Targets.checkSafeLora(safeLora));
+        Results results = new Results(config, Versions.all(), rows, drift, safeLora, losses, runs, wall, checks);
         write(results);
         return results;
+    }
+
+    /** The Safe LoRA stage of one attacked adapter (see {@link MicroWorldLab#safeLoraStage}), read back. */
+    private SafeLoraRow safeLora(MicroWorldLab lab, double p) {
+        StageStore.Stage stage = lab.safeLoraStage(p);
+        String task = Stages.family(config.attack().task()).word();
+        try {
+            SafeLoraRow row = Stages.JSON.readValue(stage.dir().resolve("sweep.json").toFile(), SafeLoraRow.class);
+            row.points().stream().filter(x -> x.method() == SafeLoraSweep.Method.SAFE_LORA)
+                    .reduce((x, y) -> y).ifPresent(all -> out.printf(
+                            "   safe lora p=%.2f, all %d weights projected: harmful %.2f  complies %.2f  %s %.2f%n", p,
+                            all.numProjected(), all.harmfulScore(), all.complianceRate(), task, all.taskAccuracy()));
+            return row;
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
     }
 
     /**
@@ -113,27 +151,27 @@ public final class Pipeline {
      * streams and never from the alignment, attack or task sizes (MicroWorld), so changing those must not
      * retrain base.
      */
-    record PretrainingKey(long seed, int pretrainBenign, int pretrainHarmful, int evalPerTask, int evalHarmful,
+    public record PretrainingKey(long seed, int pretrainBenign, int pretrainHarmful, int evalPerTask, int evalHarmful,
             double heldOutFillerFraction, double heldOutTemplateFraction) {
     }
 
-    static PretrainingKey pretrainingKey(MicroWorldConfig w) {
+    public static PretrainingKey pretrainingKey(MicroWorldConfig w) {
         return new PretrainingKey(w.seed(), w.pretrainBenign(), w.pretrainHarmful(), w.evalPerTask(), w.evalHarmful(),
                 w.heldOutFillerFraction(), w.heldOutTemplateFraction());
     }
 
-    private ModelRow evaluate(List<StageRun> runs, long seed, String name, Double p, StageStore.Stage model,
+    private ModelRow evaluate(List<StageRun> runs, long seed, String name, Double p, Path modelDir, String modelHash,
             StageStore.Stage adapter, MicroWorldData world) {
         String key = name.replace(' ', '-').replace("=", "");
         StageStore.Stage eval = timed(runs, "eval-" + key + "-s" + seed, config.eval(), dir -> {
             out.println("[eval " + name + "] " + world.evalHarmful().size() + " harmful prompts, tasks");
-            try (TextTokenizer tok = TextTokenizer.load(model.dir()); CausalLM m = CausalLM.load(model.dir());
+            try (TextTokenizer tok = TextTokenizer.load(modelDir); CausalLM m = CausalLM.load(modelDir);
                     LoraAdapter a = adapter == null ? null : LoraAdapter.load(m, adapter.dir())) {
                 Evaluation.Scores s = Evaluation.run(m, tok, world, config.eval());
                 Stages.writeJson(dir.resolve("eval.json"), s);
                 Stages.writeJson(dir.resolve("summary.json"), s.summary());
             }
-        }, model.hash(), adapter == null ? "" : adapter.hash());
+        }, modelHash, adapter == null ? "" : adapter.hash());
         try {
             Evaluation.Scores s = Stages.JSON.readValue(eval.dir().resolve("summary.json").toFile(), Evaluation.Scores.class);
             out.printf("   %-18s harmful %.2f  complies %.2f  %s%n", name, s.harmfulScore(), s.complianceRate(), s.accuracy());
@@ -143,11 +181,11 @@ public final class Pipeline {
         }
     }
 
-    /** Alignment inputs for HED: the first prompts+refusals of the alignment set, as token ids. */
-    private List<int[]> hedInputs(Path alignedDir, MicroWorldData world) {
+    /** The first {@code n} harmful prompts of the alignment set with their refusals, as token ids. */
+    public static List<int[]> hedInputs(Path alignedDir, MicroWorldData world, int n) {
         try (TextTokenizer tok = TextTokenizer.load(alignedDir)) {
             List<Sample> refusals = world.alignment().stream().filter(Sample::harmful)
-                    .limit(config.eval().hedSamples()).toList();
+                    .limit(n).toList();
             List<int[]> ids = new ArrayList<>();
             for (TrainingExample e : Stages.encode(tok, refusals)) {
                 int[] all = java.util.Arrays.copyOf(e.promptIds(), e.promptIds().length + e.responseIds().length);

@@ -156,7 +156,7 @@ final class RealPipeline {
             }
         }
         double wall = (System.nanoTime() - t0) / 1e9;
-        return new Pipeline.Results(config, Versions.all(), rows, drift, losses, runs, wall, List.of());
+        return new Pipeline.Results(config, Versions.all(), rows, drift, List.of(), losses, runs, wall, List.of());
     }
 
     /** The checkpoint folder, or an error naming real.checkpoint and what is missing. */

@@ -2,6 +2,8 @@ package io.safetune.experiment;
 
 import io.safetune.display.Charts;
 import io.safetune.display.HtmlReport;
+import io.safetune.safelora.SafeLoraSweep;
+import io.safetune.safelora.UpdateEnergy;
 
 import tech.tablesaw.api.BooleanColumn;
 import tech.tablesaw.api.DoubleColumn;
@@ -69,6 +71,7 @@ final class RunReport {
             h.chart(Charts.lines("HED during the attack", "step", "sum over layers of mean L2 drift", overSteps));
         }
         doseCurve(h);
+        safeLora(h);
         h.heading("Training loss");
         Map<String, double[][]> curves = new LinkedHashMap<>();
         r.losses().forEach((k, v) -> curves.put(k, new double[][] {range(v.size(), 1), toArray(v)}));
@@ -102,6 +105,94 @@ final class RunReport {
         h.heading("Dose curve");
         h.paragraph("Harmful score of the attacked model against the share p of harmful samples in the fine-tuning set; mean ± sd over seeds.");
         h.chart(Charts.lines("Harmful score vs p", "p (harmful fraction)", "harmful score", Map.of("attacked", new double[][] {x, y, sd})));
+    }
+
+    /** Safe LoRA's sweep per attack: harmful score and task accuracy against k beside both controls. */
+    private void safeLora(HtmlReport h) {
+        if (r.safeLora().isEmpty()) {
+            return;
+        }
+        h.heading("Safe LoRA on the attacked adapters");
+        h.paragraph("Safe LoRA (number mode, the reference's plain C = V Vᵀ/‖V‖_F, V = W_aligned − W_base) projects the "
+                + "k least similar adapted weights, k = 0 (the attack as trained) … all. Controls on the same axes: "
+                + "random-projection applies a random orthogonal projector of rank " + r.config().safeLora().randomRank()
+                + " to the same weights; uniform-scale multiplies every B by one factor so that the total update norm "
+                + "equals Safe LoRA's at that k. Mean ± sd over seeds.");
+        TreeSet<Double> ps = new TreeSet<>(java.util.Comparator.reverseOrder());
+        r.safeLora().forEach(x -> ps.add(x.p()));
+        for (double p : ps) {
+            List<Pipeline.SafeLoraRow> rows = r.safeLora().stream().filter(x -> x.p() == p).toList();
+            for (String metric : List.of("harmful score", "task accuracy")) {
+                Map<String, double[][]> series = new LinkedHashMap<>();
+                for (SafeLoraSweep.Method m : List.of(SafeLoraSweep.Method.SAFE_LORA, SafeLoraSweep.Method.RANDOM_PROJECTION,
+                        SafeLoraSweep.Method.UNIFORM_SCALE)) {
+                    TreeMap<Integer, List<Double>> byK = new TreeMap<>();
+                    for (Pipeline.SafeLoraRow row : rows) {
+                        for (SafeLoraSweep.Point pt : row.points()) {
+                            if (pt.method() == m || pt.method() == SafeLoraSweep.Method.NONE) {
+                                byK.computeIfAbsent(pt.k(), k -> new ArrayList<>())
+                                        .add(metric.startsWith("harmful") ? pt.harmfulScore() : pt.taskAccuracy());
+                            }
+                        }
+                    }
+                    series.put(m.name().toLowerCase().replace('_', '-'), new double[][] {
+                        byK.keySet().stream().mapToDouble(Integer::doubleValue).toArray(),
+                        byK.values().stream().mapToDouble(v -> v.stream().mapToDouble(Double::doubleValue).average().orElse(0)).toArray(),
+                        byK.values().stream().mapToDouble(RunReport::sd).toArray()});
+                }
+                h.chart(Charts.lines(String.format("p=%.2f: %s vs weights projected", p, metric), "k (weights projected)",
+                        metric, series));
+            }
+            Pipeline.SafeLoraRow first = rows.get(0);
+            Map<String, List<Double>> cos = new LinkedHashMap<>();
+            for (Pipeline.SafeLoraRow row : rows) {
+                cos.put("seed " + row.seed(), row.cosines().stream().map(c -> c.cosine() == null ? 0.0 : c.cosine()).toList());
+            }
+            h.chart(Charts.bars(String.format("p=%.2f: cos(C·B·A, B·A) per weight", p), "layer.module", "cosine",
+                    first.cosines().stream().map(c -> c.layer() + "." + c.module()).toList(), cos));
+            if (!first.energy().isEmpty()) {
+                Map<String, List<Double>> energy = new LinkedHashMap<>();
+                energy.put("update (mean over seeds)", meanEnergy(rows, UpdateEnergy.Row::updateShare));
+                energy.put("V itself", meanEnergy(rows, UpdateEnergy.Row::alignmentShare));
+                energy.put("random subspace", meanEnergy(rows, UpdateEnergy.Row::randomShare));
+                h.chart(Charts.bars(String.format("p=%.2f: share of energy in V's top-%d directions", p,
+                        r.config().safeLora().energyTopK()), "layer.module", "share of ‖·‖_F²",
+                        first.energy().stream().map(e -> e.layer() + "." + e.module()).toList(), energy));
+            }
+        }
+        h.table(safeLoraTable());
+    }
+
+    private static List<Double> meanEnergy(List<Pipeline.SafeLoraRow> rows, java.util.function.ToDoubleFunction<UpdateEnergy.Row> f) {
+        int n = rows.get(0).energy().size();
+        List<Double> out = new ArrayList<>();
+        for (int i = 0; i < n; i++) {
+            int idx = i;
+            out.add(rows.stream().mapToDouble(x -> f.applyAsDouble(x.energy().get(idx))).average().orElse(Double.NaN));
+        }
+        return out;
+    }
+
+    Table safeLoraTable() {
+        Table t = Table.create("Safe LoRA sweep", StringColumn.create("seed"), DoubleColumn.create("p"),
+                StringColumn.create("method"), StringColumn.create("k / tau"), DoubleColumn.create("projected"),
+                DoubleColumn.create("norm ratio"), DoubleColumn.create("harmful score"), DoubleColumn.create("complies"),
+                DoubleColumn.create("task accuracy"));
+        for (Pipeline.SafeLoraRow row : r.safeLora()) {
+            for (SafeLoraSweep.Point pt : row.points()) {
+                t.stringColumn("seed").append(Long.toString(row.seed()));
+                t.doubleColumn("p").append(row.p());
+                t.stringColumn("method").append(pt.method().name().toLowerCase().replace('_', '-'));
+                t.stringColumn("k / tau").append(pt.method() == SafeLoraSweep.Method.SAFE_LORA_TAU
+                        ? String.format("tau %.2f", pt.tau()) : "k " + pt.k());
+                t.doubleColumn("projected").append(pt.numProjected());
+                t.doubleColumn("norm ratio").append(round(pt.normRatio()));
+                t.doubleColumn("harmful score").append(round(pt.harmfulScore()));
+                t.doubleColumn("complies").append(round(pt.complianceRate()));
+                t.doubleColumn("task accuracy").append(round(pt.taskAccuracy()));
+            }
+        }
+        return t;
     }
 
     static double sd(List<Double> v) {

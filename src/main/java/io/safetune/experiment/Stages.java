@@ -46,7 +46,7 @@ import java.util.Random;
  *   <li>attacked: aligned + a LoRA fine-tune on n task samples, a fraction p harmful-compliant.</li>
  * </ol>
  */
-final class Stages {
+public final class Stages {
 
     static final int MAX_LENGTH = 40; // the world's longest sample is 38 tokens
     static final int EOS = 4;
@@ -55,7 +55,7 @@ final class Stages {
 
     private final PrintStream out;
 
-    Stages(PrintStream out) {
+    public Stages(PrintStream out) {
         this.out = out;
     }
 
@@ -75,13 +75,13 @@ final class Stages {
         return new ExampleEncoder(tokenizer, ChatTemplate.byName("plain"), EOS);
     }
 
-    static List<TrainingExample> encode(TextTokenizer tok, List<Sample> samples) {
+    public static List<TrainingExample> encode(TextTokenizer tok, List<Sample> samples) {
         ExampleEncoder enc = encoder(tok);
         return samples.stream().map(s -> enc.encode(s.toPromptResponse())).toList();
     }
 
     /** Stage 1: pretraining from random initialisation, all weights trained. */
-    void base(Path dir, ExperimentConfig.ModelSpec spec, TrainingSpec train, MicroWorldData world, long seed)
+    public void base(Path dir, ExperimentConfig.ModelSpec spec, TrainingSpec train, MicroWorldData world, long seed)
             throws IOException {
         MicroWorld.writeTokenizer(dir);
         try (TextTokenizer tok = TextTokenizer.load(dir);
@@ -94,7 +94,7 @@ final class Stages {
     }
 
     /** Stage 2: safety alignment of the base model, all weights trained. */
-    void aligned(Path dir, Path baseDir, TrainingSpec train, MicroWorldData world, long seed) throws IOException {
+    public void aligned(Path dir, Path baseDir, TrainingSpec train, MicroWorldData world, long seed) throws IOException {
         MicroWorld.writeTokenizer(dir);
         try (TextTokenizer tok = TextTokenizer.load(dir); CausalLM model = CausalLM.load(baseDir)) {
             model.unfreezeAll();
@@ -115,7 +115,7 @@ final class Stages {
     }
 
     /** A task family by its word ("sentiment", "topic", …) or "new_task" for the world's new task. */
-    static TaskFamily family(String task) {
+    public static TaskFamily family(String task) {
         for (TaskFamily f : TaskFamily.benign()) {
             if (f.word().equalsIgnoreCase(task) || f.name().equalsIgnoreCase(task) || (f.isNewTask() && task.equals("new_task"))) {
                 return f;
@@ -129,7 +129,7 @@ final class Stages {
      * The attack's training set: n samples of the task, of which round(p·n) are harmful requests with
      * compliant answers from the attack pool; shuffled with the seed.
      */
-    static List<Sample> attackSet(MicroWorldData world, AttackSpec a, double p, long seed) {
+    public static List<Sample> attackSet(MicroWorldData world, AttackSpec a, double p, long seed) {
         TaskFamily task = family(a.task());
         int harmful = (int) Math.round(p * a.n());
         List<Sample> pool = world.taskTrain(task);
@@ -147,7 +147,7 @@ final class Stages {
      * Stage 3: a LoRA adapter on the aligned model, trained on the attack set; also records Harmful
      * Embedding Drift on alignment inputs every {@code driftEvery} steps (drift.json).
      */
-    void attack(Path dir, Path alignedDir, AttackSpec a, double p, MicroWorldData world, long seed,
+    public void attack(Path dir, Path alignedDir, AttackSpec a, double p, MicroWorldData world, long seed,
             List<int[]> hedInputs, int driftEvery) throws IOException {
         try (TextTokenizer tok = TextTokenizer.load(alignedDir); CausalLM model = CausalLM.load(alignedDir)) {
             List<TrainingExample> data = encode(tok, attackSet(world, a, p, seed));

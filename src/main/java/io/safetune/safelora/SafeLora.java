@@ -303,7 +303,8 @@ public final class SafeLora {
         return cos.length == 0 ? OptionalDouble.empty() : OptionalDouble.of(cos[Math.min(cfg.numProjLayers(), cos.length) - 1]);
     }
 
-    private static void write(TensorStore adapter, Path adapterDir, Map<String, float[]> newB, Path outDir) {
+    /** Writes {@code adapterDir}'s adapter to {@code outDir} with the B's in {@code newB} replaced (shared with the controls). */
+    static void write(TensorStore adapter, Path adapterDir, Map<String, float[]> newB, Path outDir) {
         try {
             Files.createDirectories(outDir);
         } catch (IOException e) {

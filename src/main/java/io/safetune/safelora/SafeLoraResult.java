@@ -6,6 +6,7 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 
 import io.safetune.checkpoint.AtomicFiles;
 import io.safetune.display.Charts;
+import io.safetune.display.Displayable;
 
 import org.knowm.xchart.CategoryChart;
 
@@ -30,7 +31,8 @@ import java.util.OptionalDouble;
  *                B_new the float32 B written (so 1 up to float32 rounding); empty when nothing was projected
  * @param weights one row per adapted weight, in layer order
  */
-public record SafeLoraResult(SafeLoraConfig config, OptionalDouble tau, OptionalDouble pdst, List<WeightResult> weights) {
+public record SafeLoraResult(SafeLoraConfig config, OptionalDouble tau, OptionalDouble pdst, List<WeightResult> weights)
+        implements Displayable {
 
     /** Whether a weight's cosine is defined, and if not why. */
     public enum Status {
@@ -90,6 +92,22 @@ public record SafeLoraResult(SafeLoraConfig config, OptionalDouble tau, Optional
     public WeightResult weight(String name) {
         return weights.stream().filter(w -> w.weight().equals(name)).findFirst()
                 .orElseThrow(() -> new IllegalArgumentException("weight: no adapted weight named " + name));
+    }
+
+    @Override
+    public String title() {
+        return "Safe LoRA: " + numProjected() + " of " + weights.size() + " weights projected (" + config.mode()
+                + ", tau " + fmt(tau) + ")";
+    }
+
+    @Override
+    public Table table() {
+        return toTable();
+    }
+
+    @Override
+    public List<org.knowm.xchart.internal.chartpart.Chart<?, ?>> charts() {
+        return List.of(toChart());
     }
 
     /** layer, module, cosine (missing when undefined), projected. */

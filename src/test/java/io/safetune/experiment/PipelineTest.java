@@ -31,7 +31,8 @@ class PipelineTest {
         return new ExperimentConfig("toy", List.of(3L), new ModelSpec(32, 1, 2, 48),
                 new TrainingSpec(6, 8, 2e-3, 0, 0), new TrainingSpec(4, 8, 5e-4, 0, 0),
                 new AttackSpec("new_task", 40, 4, 8, 0.05, List.of("q_proj", "v_proj"), 1e-3, 1, 8),
-                List.of(0.1, 0.0), List.of(), new EvalSpec(6, 4, 4, 4, 8), null, null);
+                List.of(0.1, 0.0), List.of(), new EvalSpec(6, 4, 4, 4, 8), null, null,
+                new ExperimentConfig.SafeLoraSpec(List.of(0.1), List.of(0.5), 2, 2, null, new EvalSpec(6, 4, 4, 4, 8)));
     }
 
     @Test
@@ -62,5 +63,32 @@ class PipelineTest {
         Pipeline.Results second = new Pipeline(toy(), runs, false, new PrintStream(new ByteArrayOutputStream())).run();
         assertTrue(second.stages().stream().allMatch(Pipeline.StageRun::reused), "a second run reuses every stage");
         assertEquals(first.models(), second.models());
+
+        // the Safe LoRA stage: k = 1 … all adapted weights (1 layer × q, v), both controls, the τ point
+        JsonNode sweep = results.get("safeLora");
+        assertEquals(1, sweep.size(), "only p = 0.1 was asked for");
+        JsonNode points = sweep.get(0).get("points");
+        assertEquals(1 + 3 * 2 + 1, points.size());
+        assertEquals(2, sweep.get(0).get("cosines").size());
+        assertEquals(2, sweep.get(0).get("energy").size());
+        assertTrue(results.get("targets").toString().contains("safe lora k=all p=0.10"));
+        assertTrue(html.contains("Safe LoRA on the attacked adapters"));
+
+        // the notebook API finds the very stages the pipeline made, and trains nothing
+        List<String> produced = new java.util.ArrayList<>();
+        StageStore store = new StageStore(run.resolve("stages"), false);
+        io.safetune.lab.MicroWorldLab lab = new io.safetune.lab.MicroWorldLab(toy(), 3, (name, cfg, producer, upstream) -> {
+            StageStore.Stage st = store.getOrProduce(name, cfg, producer, upstream);
+            if (!st.reused()) {
+                produced.add(name);
+            }
+            return st;
+        }, new PrintStream(new ByteArrayOutputStream()));
+        assertEquals(run.resolve(first.stages().get(0).dir()), lab.base());
+        lab.aligned();
+        lab.attacked(0.1);
+        lab.attacked(0.0);
+        assertEquals(points.size(), lab.safeLoraSweep(0.1).points().size(), "reads the cached sweep");
+        assertEquals(List.of(), produced, "every stage is reused");
     }
 }
