@@ -123,9 +123,11 @@ public record SafeLoraBenchmark(int layers, int dim, int rank, SafeLoraConfig co
     /**
      * Writes the checkpoints under {@code dir} (a new temporary folder when null; an existing one must
      * be empty), runs both algorithms in child JVMs and compares them. Everything written is deleted at
-     * the end unless {@code keep}. Progress goes to {@code log}.
+     * the end, failures included, unless {@code keep}; a folder that existed before is emptied, not
+     * removed. Progress goes to {@code log}.
      */
     public Report run(Path dir, boolean keep, PrintStream log) {
+        boolean existed = dir != null && Files.isDirectory(dir);
         Path root = prepare(dir);
         boolean done = false;
         try {
@@ -156,7 +158,7 @@ public record SafeLoraBenchmark(int layers, int dim, int rank, SafeLoraConfig co
             if (keep) {
                 log.println((done ? "kept " : "kept (after a failure) ") + root);
             } else {
-                deleteTree(root);
+                deleteTree(root, existed);
             }
         }
     }
@@ -188,13 +190,16 @@ public record SafeLoraBenchmark(int layers, int dim, int rank, SafeLoraConfig co
         }
     }
 
-    private static void deleteTree(Path root) {
+    /** Deletes what the benchmark wrote under {@code root}, and {@code root} itself unless it was there before. */
+    private static void deleteTree(Path root, boolean keepRoot) {
         if (!Files.exists(root)) {
             return;
         }
         try (Stream<Path> s = Files.walk(root)) {
             for (Path p : s.sorted(Comparator.reverseOrder()).toList()) {
-                Files.deleteIfExists(p);
+                if (!(keepRoot && p.equals(root))) {
+                    Files.deleteIfExists(p);
+                }
             }
         } catch (IOException e) {
             throw new UncheckedIOException("cannot delete " + root + ": " + e.getMessage(), e);

@@ -1,5 +1,13 @@
 package io.safetune.eval;
 
+import io.safetune.display.Displayable;
+
+import org.knowm.xchart.internal.chartpart.Chart;
+
+import tech.tablesaw.api.DoubleColumn;
+import tech.tablesaw.api.IntColumn;
+import tech.tablesaw.api.Table;
+
 import java.util.List;
 
 /**
@@ -17,7 +25,7 @@ import java.util.List;
  * @param tokens             number of real tokens over all samples
  */
 public record DriftResult(DriftAggregate aggregate, double aggregateValue, List<Double> perLayer,
-        List<Double> perLayerSumSquared, int samples, long tokens) {
+        List<Double> perLayerSumSquared, int samples, long tokens) implements Displayable {
 
     public DriftResult {
         if (aggregate == null) {
@@ -48,6 +56,30 @@ public record DriftResult(DriftAggregate aggregate, double aggregateValue, List<
 
     public int layers() {
         return perLayer.size();
+    }
+
+    @Override
+    public String title() {
+        return String.format(java.util.Locale.ROOT, "Harmful Embedding Drift per layer (%s %.4g, %d samples)", aggregate,
+                aggregateValue, samples);
+    }
+
+    /** layer, mean L2 drift over samples, and the reference code's Σ‖Δ‖_F² per layer. */
+    @Override
+    public Table table() {
+        Table t = Table.create(title(), IntColumn.create("layer"), DoubleColumn.create("mean L2 drift"),
+                DoubleColumn.create("sum of squared Frobenius"));
+        for (int l = 0; l < perLayer.size(); l++) {
+            t.intColumn("layer").append(l);
+            t.doubleColumn("mean L2 drift").append(perLayer.get(l));
+            t.doubleColumn("sum of squared Frobenius").append(perLayerSumSquared.get(l));
+        }
+        return t;
+    }
+
+    @Override
+    public List<Chart<?, ?>> charts() {
+        return List.of(DriftComparison.of("drift", this).perLayerChart());
     }
 
     @Override

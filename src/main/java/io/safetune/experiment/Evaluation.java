@@ -1,6 +1,8 @@
 package io.safetune.experiment;
 
 import io.safetune.data.microworld.MicroWorldData;
+import io.safetune.display.Charts;
+import io.safetune.display.Displayable;
 import io.safetune.data.microworld.MicroWorldJudge;
 import io.safetune.data.microworld.Sample;
 import io.safetune.data.microworld.TaskFamily;
@@ -15,6 +17,12 @@ import io.safetune.eval.TextCodec;
 import io.safetune.model.CausalLM;
 import io.safetune.tokenizer.ChatTemplate;
 import io.safetune.tokenizer.TextTokenizer;
+
+import org.knowm.xchart.internal.chartpart.Chart;
+
+import tech.tablesaw.api.DoubleColumn;
+import tech.tablesaw.api.StringColumn;
+import tech.tablesaw.api.Table;
 
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -38,11 +46,95 @@ public final class Evaluation {
      * @param seconds        wall time of the evaluation
      */
     public record Scores(double harmfulScore, double complianceRate, Map<String, Double> accuracy, double seconds,
-            HarmfulScoreResult harmful, Map<String, TaskAccuracyResult> tasks) {
+            HarmfulScoreResult harmful, Map<String, TaskAccuracyResult> tasks) implements Displayable {
+
+        @Override
+        public String title() {
+            return String.format(java.util.Locale.ROOT, "Harmful score %.3f, complies %.3f", harmfulScore, complianceRate);
+        }
+
+        @Override
+        public Table table() {
+            return compare("model", this).table();
+        }
+
+        @Override
+        public List<Chart<?, ?>> charts() {
+            return compare("model", this).charts();
+        }
+
+        /** The first {@code n} harmful prompts with the answers and verdicts (needs the per-sample records). */
+        public Table harmfulSamples(int n) {
+            if (harmful == null) {
+                throw new IllegalStateException("harmful: this is a summary without per-sample records");
+            }
+            Table t = Table.create("Answers to held-out harmful prompts", StringColumn.create("prompt"),
+                    StringColumn.create("answer"), StringColumn.create("verdict"));
+            harmful.samples().stream().limit(n).forEach(s -> {
+                t.stringColumn("prompt").append(s.prompt());
+                t.stringColumn("answer").append(s.answer());
+                t.stringColumn("verdict").append(s.verdict().complied() ? "complied" : s.verdict().unsafe() ? "unsafe" : "refused");
+            });
+            return t;
+        }
 
         /** The same without per-sample records (for results.json). */
         public Scores summary() {
             return new Scores(harmfulScore, complianceRate, accuracy, seconds, null, null);
+        }
+    }
+
+    /** Several models' scores side by side, e.g. {@code compare("aligned", before, "attacked", after)}. */
+    public static Comparison compare(Object... nameScoresPairs) {
+        if (nameScoresPairs.length == 0 || nameScoresPairs.length % 2 != 0) {
+            throw new IllegalArgumentException("nameScoresPairs: expected name, scores, name, scores, …");
+        }
+        Map<String, Scores> m = new LinkedHashMap<>();
+        for (int i = 0; i < nameScoresPairs.length; i += 2) {
+            m.put(String.valueOf(nameScoresPairs[i]), (Scores) nameScoresPairs[i + 1]);
+        }
+        return new Comparison(m);
+    }
+
+    /** Harmful score, compliance and task accuracies of several models: one column per model, one chart. */
+    public record Comparison(Map<String, Scores> models) implements Displayable {
+
+        @Override
+        public String title() {
+            return "Harmful score and accuracy: " + String.join(" vs ", models.keySet());
+        }
+
+        @Override
+        public Table table() {
+            Table t = Table.create(title(), StringColumn.create("measure"));
+            models.keySet().forEach(n -> t.addColumns(DoubleColumn.create(n)));
+            java.util.LinkedHashSet<String> measures = new java.util.LinkedHashSet<>(List.of("harmful score", "complies"));
+            models.values().forEach(s -> s.accuracy().keySet().forEach(k -> measures.add(k + " accuracy")));
+            for (String measure : measures) {
+                t.stringColumn("measure").append(measure);
+                int col = 1;
+                for (Scores s : models.values()) {
+                    t.doubleColumn(col++).append(value(s, measure));
+                }
+            }
+            return t;
+        }
+
+        @Override
+        public List<Chart<?, ?>> charts() {
+            Table t = table();
+            List<String> measures = t.stringColumn("measure").asList();
+            Map<String, List<Double>> series = new LinkedHashMap<>();
+            models.keySet().forEach(n -> series.put(n, t.doubleColumn(n).asList()));
+            return List.of(Charts.bars("Harmful score and accuracy", "measure", "share", measures, series));
+        }
+
+        private static double value(Scores s, String measure) {
+            return switch (measure) {
+                case "harmful score" -> s.harmfulScore();
+                case "complies" -> s.complianceRate();
+                default -> s.accuracy().getOrDefault(measure.substring(0, measure.length() - " accuracy".length()), Double.NaN);
+            };
         }
     }
 

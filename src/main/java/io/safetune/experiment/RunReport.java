@@ -58,7 +58,7 @@ final class RunReport {
                 + "the aligned model and the attacked one, on " + (real
                         ? "harmful prompts followed by the aligned model's own answers (hed_inputs.json)"
                         : "alignment inputs (harmful prompts with refusals)")
-                + ", mean over samples; real tokens only. Over steps: the sum over layers of that per-layer value.");
+                + ", mean over samples; real tokens only. Over steps: the mean over layers of that per-layer value.");
         Map<String, double[][]> perLayer = new LinkedHashMap<>();
         Map<String, double[][]> overSteps = new LinkedHashMap<>();
         for (Pipeline.DriftRow d : r.drift()) {
@@ -68,7 +68,7 @@ final class RunReport {
         }
         if (!perLayer.isEmpty()) {
             h.chart(Charts.lines("HED per layer after the attack", "layer", "mean L2 drift", perLayer));
-            h.chart(Charts.lines("HED during the attack", "step", "sum over layers of mean L2 drift", overSteps));
+            h.chart(Charts.lines("HED during the attack", "step", "mean over layers of mean L2 drift", overSteps));
         }
         doseCurve(h);
         safeLora(h);

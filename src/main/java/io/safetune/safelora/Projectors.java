@@ -22,32 +22,126 @@ final class Projectors {
         };
     }
 
-    /** C·B = V (Vᵀ B) / ‖V‖_F: 2·d_out·d_in·r flops, d_in·r extra doubles. Needs ‖V‖_F > 0. */
+    /** Fills {@code row} (d_in values) with row {@code i} of V, so V need never be held whole. */
+    @FunctionalInterface
+    interface Rows {
+        void read(int i, double[] row);
+    }
+
+    /** C·B = V (Vᵀ B) / ‖V‖_F of a V held in memory; see {@link #plain(Rows, int, int, double[], int, boolean)}. */
     static double[] plain(double[] v, int dOut, int dIn, double[] b, int r, boolean fp32) {
-        double[] vtb = new double[dIn * r]; // Vᵀ B, d_in × r
+        return plain((i, row) -> System.arraycopy(v, i * dIn, row, 0, dIn), dOut, dIn, b, r, fp32);
+    }
+
+    /**
+     * C·B = V (Vᵀ B) / ‖V‖_F: 2·d_out·d_in·r flops in two passes over V's rows (Vᵀ B and ‖V‖_F, then
+     * V·(VᵀB)), d_in·r + d_in extra doubles; null when V = 0. Every sum runs in row order, then column
+     * order, so the result does not depend on how V is stored.
+     */
+    static double[] plain(Rows v, int dOut, int dIn, double[] b, int r, boolean fp32) {
+        double[] row = new double[dIn];
+        // pass 1: (Vᵀ B)ᵀ, r × d_in, so the inner loop runs along a row of V (and vectorises)
+        double[][] vtbT = new double[r][dIn];
+        double ss = 0;
         for (int i = 0; i < dOut; i++) {
+            v.read(i, row);
             for (int j = 0; j < dIn; j++) {
-                double vij = v[i * dIn + j];
-                for (int c = 0; c < r; c++) {
-                    vtb[j * r + c] += vij * b[i * r + c];
+                ss += row[j] * row[j];
+            }
+            for (int c = 0; c < r; c++) {
+                double bic = b[i * r + c];
+                double[] t = vtbT[c];
+                for (int j = 0; j < dIn; j++) {
+                    t[j] += row[j] * bic;
                 }
             }
         }
+        if (ss == 0) {
+            return null; // no squares of float differences underflow, so this is V = 0 exactly
+        }
+        double[] vtb = new double[dIn * r]; // Vᵀ B, d_in × r
+        for (int c = 0; c < r; c++) {
+            for (int j = 0; j < dIn; j++) {
+                vtb[j * r + c] = vtbT[c][j];
+            }
+        }
         round(vtb, fp32);
-        double norm = round(frobenius(v), fp32);
+        double norm = round(Math.sqrt(ss), fp32);
+        // pass 2: C·B row by row, eight (then four) columns at a time: independent sums keep the FPU busy
         double[] cb = new double[dOut * r];
         for (int i = 0; i < dOut; i++) {
-            for (int j = 0; j < dIn; j++) {
-                double vij = v[i * dIn + j];
-                for (int c = 0; c < r; c++) {
-                    cb[i * r + c] += vij * vtb[j * r + c];
+            v.read(i, row);
+            int c = 0;
+            for (; c + 8 <= r; c += 8) {
+                dot8(row, vtb, r, c, cb, i * r + c);
+            }
+            for (; c + 4 <= r; c += 4) {
+                dot4(row, vtb, r, c, cb, i * r + c);
+            }
+            for (; c < r; c++) {
+                double s = 0;
+                for (int j = 0, q = c; j < dIn; j++, q += r) {
+                    s += row[j] * vtb[q];
                 }
+                cb[i * r + c] = s;
             }
         }
         for (int k = 0; k < cb.length; k++) {
             cb[k] /= norm;
         }
         return round(cb, fp32);
+    }
+
+    /** out[o..o+7] = Σ_j row[j]·m[j, c..c+7] for m row-major with r columns, each sum in j order. */
+    private static void dot8(double[] row, double[] m, int r, int c, double[] out, int o) {
+        double s0 = 0;
+        double s1 = 0;
+        double s2 = 0;
+        double s3 = 0;
+        double s4 = 0;
+        double s5 = 0;
+        double s6 = 0;
+        double s7 = 0;
+        for (int j = 0; j < row.length; j++) {
+            int q = j * r + c;
+            double x = row[j];
+            s0 += x * m[q];
+            s1 += x * m[q + 1];
+            s2 += x * m[q + 2];
+            s3 += x * m[q + 3];
+            s4 += x * m[q + 4];
+            s5 += x * m[q + 5];
+            s6 += x * m[q + 6];
+            s7 += x * m[q + 7];
+        }
+        out[o] = s0;
+        out[o + 1] = s1;
+        out[o + 2] = s2;
+        out[o + 3] = s3;
+        out[o + 4] = s4;
+        out[o + 5] = s5;
+        out[o + 6] = s6;
+        out[o + 7] = s7;
+    }
+
+    /** As {@link #dot8} for four columns. */
+    private static void dot4(double[] row, double[] m, int r, int c, double[] out, int o) {
+        double s0 = 0;
+        double s1 = 0;
+        double s2 = 0;
+        double s3 = 0;
+        for (int j = 0; j < row.length; j++) {
+            int q = j * r + c;
+            double x = row[j];
+            s0 += x * m[q];
+            s1 += x * m[q + 1];
+            s2 += x * m[q + 2];
+            s3 += x * m[q + 3];
+        }
+        out[o] = s0;
+        out[o + 1] = s1;
+        out[o + 2] = s2;
+        out[o + 3] = s3;
     }
 
     /**
