@@ -29,9 +29,12 @@ import java.util.TreeSet;
  * @param maxRelB       max over B's of ‖ΔB‖_F / ‖B_dense‖_F
  * @param worstB        the adapter key where {@code maxRelB} was reached
  * @param maxCosDiff    max over weights of |cos_ours − cos_dense|
+ * @param minCos        smallest of ours' cosines (to show how far they spread)
+ * @param maxCos        largest of ours' cosines
+ * @param tau           the τ ours selected with (number mode: the k-th smallest cosine)
  */
 record SafeLoraComparison(boolean sameSelection, List<String> oursOnly, List<String> denseOnly, int projected,
-        int weights, double maxRelB, String worstB, double maxCosDiff) {
+        int weights, double maxRelB, String worstB, double maxCosDiff, double minCos, double maxCos, double tau) {
 
     /** Whether the two agree within {@code tol} on B and exactly on the selection. */
     boolean agrees(double tol) {
@@ -43,7 +46,8 @@ record SafeLoraComparison(boolean sameSelection, List<String> oursOnly, List<Str
      * safelora.json and adapter), {@code denseOut} from {@link DenseSafeLora#run}.
      */
     static SafeLoraComparison of(Path oursOut, Path denseOut) {
-        Map<String, JsonNode> ours = rows(oursOut.resolve(SafeLora.REPORT_JSON));
+        Path oursReport = oursOut.resolve(SafeLora.REPORT_JSON);
+        Map<String, JsonNode> ours = rows(oursReport);
         Map<String, JsonNode> dense = rows(denseOut.resolve(DenseSafeLora.REPORT));
         if (!ours.keySet().equals(dense.keySet())) {
             throw new IllegalStateException("the two runs analysed different weights: ours " + ours.keySet()
@@ -52,7 +56,9 @@ record SafeLoraComparison(boolean sameSelection, List<String> oursOnly, List<Str
         TreeSet<String> oursOnly = new TreeSet<>();
         TreeSet<String> denseOnly = new TreeSet<>();
         int projected = 0;
-        double maxCos = 0;
+        double maxCosDiff = 0;
+        double minCos = Double.POSITIVE_INFINITY;
+        double maxCos = Double.NEGATIVE_INFINITY;
         for (String w : ours.keySet()) {
             boolean po = ours.get(w).path("projected").asBoolean();
             boolean pd = dense.get(w).path("projected").asBoolean();
@@ -66,10 +72,12 @@ record SafeLoraComparison(boolean sameSelection, List<String> oursOnly, List<Str
             double cd = dense.get(w).path("cosine").asDouble(Double.NaN);
             if (co == null || co.isNull() || Double.isNaN(cd)) {
                 if ((co == null || co.isNull()) != Double.isNaN(cd)) {
-                    maxCos = Double.POSITIVE_INFINITY; // defined in one and not the other
+                    maxCosDiff = Double.POSITIVE_INFINITY; // defined in one and not the other
                 }
             } else {
-                maxCos = Math.max(maxCos, Math.abs(co.asDouble() - cd));
+                maxCosDiff = Math.max(maxCosDiff, Math.abs(co.asDouble() - cd));
+                minCos = Math.min(minCos, co.asDouble());
+                maxCos = Math.max(maxCos, co.asDouble());
             }
         }
         double maxRel = 0;
@@ -91,7 +99,8 @@ record SafeLoraComparison(boolean sameSelection, List<String> oursOnly, List<Str
             }
         }
         return new SafeLoraComparison(oursOnly.isEmpty() && denseOnly.isEmpty(), new ArrayList<>(oursOnly),
-                new ArrayList<>(denseOnly), projected, ours.size(), maxRel, worst, maxCos);
+                new ArrayList<>(denseOnly), projected, ours.size(), maxRel, worst, maxCosDiff, minCos, maxCos,
+                read(oursReport).path("tau").asDouble(Double.NaN));
     }
 
     /** ‖x − y‖_F / ‖y‖_F (0 when both are zero, infinite when only y is). */
@@ -109,13 +118,16 @@ record SafeLoraComparison(boolean sameSelection, List<String> oursOnly, List<Str
         return d == 0 ? 0 : n == 0 ? Double.POSITIVE_INFINITY : Math.sqrt(d / n);
     }
 
-    private static Map<String, JsonNode> rows(Path report) {
-        JsonNode n;
+    private static JsonNode read(Path report) {
         try {
-            n = new ObjectMapper().readTree(report.toFile());
+            return new ObjectMapper().readTree(report.toFile());
         } catch (IOException e) {
             throw new CheckpointException(report, null, "cannot read the run's report: " + e.getMessage(), e);
         }
+    }
+
+    private static Map<String, JsonNode> rows(Path report) {
+        JsonNode n = read(report);
         Map<String, JsonNode> rows = new LinkedHashMap<>();
         n.path("weights").forEach(r -> rows.put(r.path("weight").asText(), r));
         if (rows.isEmpty()) {

@@ -54,11 +54,13 @@ final class BenchCommand implements Runnable {
     }
 
     @Command(name = "safelora", mixinStandardHelpOptions = true,
-            description = {"Safe LoRA at 7B scale: writes base and aligned checkpoints (q_proj and v_proj of every layer,",
-                "BF16) and an adapter itself, then runs ours (SafeLora.apply: C never formed, one weight at a time)",
-                "and the reference's algorithm (C = V Vᵀ/‖V‖_F materialised for every weight, libtorch fp32), each in",
-                "its own JVM; prints wall time and peak RSS of each and compares selections and projected B's.",
-                "Exits 1 when ours misses a target (<= 30 s, <= 1.5 GB, same selection, B within 1e-4)."})
+            description = {"Safe LoRA at 7B scale, ours against the reference's dense algorithm. Writes",
+                "base and aligned checkpoints (q_proj and v_proj of every layer, BF16) and an",
+                "adapter, then runs ours (SafeLora.apply: C never formed, V read row by row) and",
+                "the reference's algorithm (C = V Vᵀ/‖V‖_F kept for every weight, libtorch",
+                "fp32), each in its own JVM. Prints wall time and peak RSS of each, compares",
+                "selections and projected B's, and exits 1 when ours misses a target",
+                "(<= 30 s, <= 1.5 GB peak RSS, same selection, B within 1e-4)."})
     static final class SafeLoraBench implements Callable<Integer> {
 
         @Option(names = "--layers", defaultValue = "32", description = "decoder layers (default ${DEFAULT-VALUE})")

@@ -83,7 +83,8 @@ public final class HtmlReport {
         }
     }
 
-    static String escape(String s) {
+    /** Escapes text for HTML element content and attribute values. */
+    public static String escape(String s) {
         return s == null ? "" : s.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;").replace("\"", "&quot;");
     }
 

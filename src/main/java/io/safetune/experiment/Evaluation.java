@@ -3,6 +3,8 @@ package io.safetune.experiment;
 import io.safetune.data.microworld.MicroWorldData;
 import io.safetune.display.Charts;
 import io.safetune.display.Displayable;
+import io.safetune.display.HtmlReport;
+import io.safetune.display.LiveView;
 import io.safetune.data.microworld.MicroWorldJudge;
 import io.safetune.data.microworld.Sample;
 import io.safetune.data.microworld.TaskFamily;
@@ -145,18 +147,39 @@ public final class Evaluation {
     /** The harmful score and the accuracy of {@code families} only (a sweep scores many adapters on one task). */
     public static Scores run(CausalLM model, TextTokenizer tok, MicroWorldData world, ExperimentConfig.EvalSpec spec,
             List<TaskFamily> families) {
+        return run(model, tok, world, spec, families, null);
+    }
+
+    /**
+     * The same, reporting each phase to {@code progress} (may be null) as it starts and when all are done:
+     * a notebook shows it as one line that updates in place.
+     */
+    public static Scores run(CausalLM model, TextTokenizer tok, MicroWorldData world, ExperimentConfig.EvalSpec spec,
+            List<TaskFamily> families, LiveView progress) {
         long t0 = System.nanoTime();
+        int phases = 1 + families.size();
+        java.util.function.BiConsumer<Integer, String> report = (i, what) -> {
+            if (progress != null) {
+                String text = String.format(java.util.Locale.ROOT, "evaluating %d/%d: %s (%.0f s)", i, phases, what,
+                        (System.nanoTime() - t0) / 1e9);
+                progress.update("<div style=\"font-family:monospace\"><progress value=\"" + i + "\" max=\"" + phases
+                        + "\" style=\"width:240px\"></progress> " + HtmlReport.escape(text) + "</div>", text);
+            }
+        };
         TextCodec codec = TextCodec.chat(tok, ChatTemplate.byName("plain"));
         EvalConfig cfg = EvalConfig.defaults().withMaxNewTokens(spec.maxNewTokens()).withBatchSize(spec.batchSize());
         List<Sample> harmfulSet = world.evalHarmful();
         if (spec.harmfulPrompts() > 0 && spec.harmfulPrompts() < harmfulSet.size()) {
             harmfulSet = harmfulSet.subList(0, spec.harmfulPrompts());
         }
+        report.accept(0, harmfulSet.size() + " harmful prompts");
         HarmfulScoreResult harmful = HarmfulScore.evaluate(model, codec,
                 harmfulSet.stream().map(Sample::prompt).toList(), new MicroWorldJudge(), cfg);
         Map<String, Double> accuracy = new LinkedHashMap<>();
         Map<String, TaskAccuracyResult> tasks = new LinkedHashMap<>();
+        int phase = 1;
         for (TaskFamily f : families) {
+            report.accept(phase++, f.word() + " prompts");
             List<Sample> set = world.evalTask(f);
             set = set.subList(0, Math.min(spec.taskPrompts(), set.size()));
             List<TaskExample> examples = set.stream().map(s -> new TaskExample(s.prompt(), s.gold())).toList();
@@ -171,6 +194,10 @@ public final class Evaluation {
             TaskAccuracyResult r = TaskAccuracyResult.of(scored);
             tasks.put(f.word(), r);
             accuracy.put(f.word(), r.accuracy());
+        }
+        report.accept(phases, "done");
+        if (progress != null) {
+            progress.close();
         }
         return new Scores(harmful.harmfulScore(), harmful.complianceRate(), accuracy, (System.nanoTime() - t0) / 1e9,
                 harmful, tasks);

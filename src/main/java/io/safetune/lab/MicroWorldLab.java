@@ -194,7 +194,8 @@ public final class MicroWorldLab {
 
     /** Harmful score, compliance and accuracy per task of a loaded model (its adapter attached, if any). */
     public Evaluation.Scores evaluate(LabModel model) {
-        return Evaluation.run(model.lm(), model.tokenizer(), world, config.eval());
+        return Evaluation.run(model.lm(), model.tokenizer(), world, config.eval(), TaskFamily.benign(),
+                io.safetune.display.LiveViews.inKernel().orElse(null));
     }
 
     /** The same for a checkpoint folder, with a PEFT adapter folder on top (null: none). */
