@@ -140,7 +140,7 @@ for nb in "${notebooks[@]}"; do
       break
     fi
     echo "notebooks: $nb: the kernel did not start (attempt $attempt)" >&2
-    mv "$log" "$log.$attempt"
+    [ "$attempt" -lt 3 ] && mv "$log" "$log.$attempt"
   done
   secs=$(($(date +%s) - start))
   if [ "$ok" -ne 0 ]; then

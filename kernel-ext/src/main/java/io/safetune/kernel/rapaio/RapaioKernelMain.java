@@ -9,7 +9,9 @@ import java.util.concurrent.TimeUnit;
  * start-up check. rapaio's {@code LoopThread.start()} sets its {@code running} flag only after
  * {@code Thread.start()}, so on a busy machine a channel's thread can see {@code false}, end at once,
  * and leave a kernel that never answers (measured here: nbconvert waited its full 300 s). When that
- * happens this exits with {@link #LOST_CHANNEL}, so that Jupyter restarts the kernel at once and
+ * happens the lost loop is run again in a fresh thread of the same name ({@code LoopThread.run()} only
+ * needs {@code running}, which {@code start()} has set by then); if that is not possible this exits
+ * with {@link #LOST_CHANNEL}, so that Jupyter restarts the kernel at once and
  * {@code scripts/notebooks.sh} retries, instead of hanging.
  */
 public final class RapaioKernelMain {
@@ -40,6 +42,12 @@ public final class RapaioKernelMain {
                 Thread.sleep(20);
             }
             Thread.sleep(50); // a thread that lost the race has ended microseconds after its start
+            int rescued = rescueLostLoops(MainApp.kernel.channels());
+            if (rescued > 0) {
+                System.err.println("safetune: restarted " + rescued + " rapaio-jupyter-kernel channel loop(s) lost at start-up "
+                        + "(a race in its LoopThread.start)");
+                Thread.sleep(50);
+            }
             String lost = lostChannels(aliveNamed("Shell-"), aliveNamed("Heartbeat-"));
             if (lost != null) {
                 System.err.println("safetune: rapaio-jupyter-kernel lost " + lost + " at start-up (a race in its "
@@ -52,6 +60,45 @@ public final class RapaioKernelMain {
         } catch (RuntimeException | LinkageError e) {
             // the kernel failed to start on its own; its error is already on stderr
         }
+    }
+
+    /**
+     * For each channel of {@code channels} whose {@code LoopThread} has ended although its
+     * {@code running} flag is set (it lost the start-up race), runs that loop again in a new thread of
+     * the same name. Returns how many were restarted; reflection failures leave the exit fallback.
+     */
+    static int rescueLostLoops(Object channels) {
+        int rescued = 0;
+        try {
+            for (java.lang.reflect.Field f : channels.getClass().getDeclaredFields()) {
+                f.setAccessible(true);
+                Object channel = f.get(channels);
+                if (channel == null) {
+                    continue;
+                }
+                java.lang.reflect.Field loopField;
+                try {
+                    loopField = channel.getClass().getDeclaredField("loopThread");
+                } catch (NoSuchFieldException e) {
+                    continue;
+                }
+                loopField.setAccessible(true);
+                Object loop = loopField.get(channel);
+                if (!(loop instanceof Thread t) || t.isAlive()) {
+                    continue;
+                }
+                java.lang.reflect.Field running = loop.getClass().getDeclaredField("running");
+                running.setAccessible(true);
+                if (running.getBoolean(loop)) {
+                    Thread again = new Thread(t::run, t.getName());
+                    again.start();
+                    rescued++;
+                }
+            }
+        } catch (ReflectiveOperationException | RuntimeException e) {
+            System.err.println("safetune: cannot inspect rapaio's channels (" + e + ")");
+        }
+        return rescued;
     }
 
     /**

@@ -39,4 +39,44 @@ class RapaioKernelMainTest {
         t.join();
         assertEquals(0, RapaioKernelMain.aliveNamed(prefix));
     }
+
+    /** A channel as rapaio holds it: a {@code loopThread} field. */
+    static final class FakeChannel {
+        private volatile org.rapaio.jupyter.kernel.channels.LoopThread loopThread;
+    }
+
+    /** What Channels holds: channels in fields. */
+    static final class FakeChannels {
+        private final FakeChannel shell = new FakeChannel();
+        private final FakeChannel heartbeat = new FakeChannel();
+    }
+
+    @Test
+    void aLoopThatLostTheStartRaceIsRunAgain() throws Exception {
+        java.util.concurrent.atomic.AtomicInteger turns = new java.util.concurrent.atomic.AtomicInteger();
+        CountDownLatch looping = new CountDownLatch(3);
+        String name = "Shell-rescue-" + System.nanoTime();
+        var lost = new org.rapaio.jupyter.kernel.channels.LoopThread(name, 1, () -> {
+            turns.incrementAndGet();
+            looping.countDown();
+        });
+        // the race: the thread ran while running was still false and ended; start() then set it
+        lost.run();
+        assertEquals(0, turns.get());
+        var running = lost.getClass().getDeclaredField("running");
+        running.setAccessible(true);
+        running.setBoolean(lost, true);
+        var healthy = new org.rapaio.jupyter.kernel.channels.LoopThread("Heartbeat-ok-" + System.nanoTime(), 1, () -> { });
+        healthy.start();
+        FakeChannels channels = new FakeChannels();
+        channels.shell.loopThread = lost;
+        channels.heartbeat.loopThread = healthy;
+
+        assertEquals(1, RapaioKernelMain.rescueLostLoops(channels), "only the dead loop is restarted");
+        assertEquals(true, looping.await(5, java.util.concurrent.TimeUnit.SECONDS), "the lost loop's body runs again");
+        assertEquals(1, RapaioKernelMain.aliveNamed(name), "in a thread of the same name");
+        lost.shutdown();
+        healthy.shutdown();
+        lost.interrupt();
+    }
 }
