@@ -132,34 +132,42 @@ public final class SafeLoraControls {
         return key;
     }
 
-    /** A d × k matrix (row-major) with orthonormal columns: Gaussian, then Gram-Schmidt twice. */
+    /** A d × k matrix (row-major) with orthonormal columns: Gaussian, then {@link #orthonormaliseColumns}. */
     static double[] orthonormal(int d, int k, Random rnd) {
         double[] q = new double[d * k];
         for (int i = 0; i < q.length; i++) {
             q[i] = rnd.nextGaussian();
         }
+        return orthonormaliseColumns(q, d, k);
+    }
+
+    /**
+     * Orthonormalises the k columns of the d × k row-major {@code z} in place: modified Gram-Schmidt
+     * twice (Kahan: orthogonal to working precision); a column that vanishes becomes zero.
+     */
+    static double[] orthonormaliseColumns(double[] z, int d, int k) {
         for (int j = 0; j < k; j++) {
-            for (int pass = 0; pass < 2; pass++) { // twice is enough (Kahan): orthogonal to working precision
+            for (int pass = 0; pass < 2; pass++) {
                 for (int i = 0; i < j; i++) {
                     double dot = 0;
                     for (int row = 0; row < d; row++) {
-                        dot += q[row * k + i] * q[row * k + j];
+                        dot += z[row * k + i] * z[row * k + j];
                     }
                     for (int row = 0; row < d; row++) {
-                        q[row * k + j] -= dot * q[row * k + i];
+                        z[row * k + j] -= dot * z[row * k + i];
                     }
                 }
             }
             double norm = 0;
             for (int row = 0; row < d; row++) {
-                norm += q[row * k + j] * q[row * k + j];
+                norm += z[row * k + j] * z[row * k + j];
             }
             norm = Math.sqrt(norm);
             for (int row = 0; row < d; row++) {
-                q[row * k + j] /= norm;
+                z[row * k + j] = norm > 0 ? z[row * k + j] / norm : 0;
             }
         }
-        return q;
+        return z;
     }
 
     /** Q (Qᵀ B) for Q d × k and B d × r, both row-major; rounded to float. */

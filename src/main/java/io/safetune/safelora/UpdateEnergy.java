@@ -203,7 +203,7 @@ public final class UpdateEnergy {
         double[] previous = null;
         for (int it = 1; ; it++) {
             double[] z = vvt(v, dOut, dIn, q, p);
-            double[] ritz = rayleighRitz(v, dOut, dIn, orthonormalise(z, dOut, p), p);
+            double[] ritz = rayleighRitz(v, dOut, dIn, SafeLoraControls.orthonormaliseColumns(z, dOut, p), p);
             double[] lambda = java.util.Arrays.copyOf(ritz, p);
             q = java.util.Arrays.copyOfRange(ritz, p, ritz.length);
             boolean done = p == dOut;
@@ -225,9 +225,9 @@ public final class UpdateEnergy {
         }
     }
 
-    /** V (Vᵀ Q) for Q d_out × p. */
-    private static double[] vvt(double[] v, int dOut, int dIn, double[] q, int p) {
-        double[] w = new double[dIn * p]; // Vᵀ Q
+    /** Vᵀ Q (d_in × p) for Q d_out × p. */
+    private static double[] vtq(double[] v, int dOut, int dIn, double[] q, int p) {
+        double[] w = new double[dIn * p];
         for (int row = 0; row < dOut; row++) {
             for (int c = 0; c < dIn; c++) {
                 double x = v[row * dIn + c];
@@ -236,6 +236,12 @@ public final class UpdateEnergy {
                 }
             }
         }
+        return w;
+    }
+
+    /** V (Vᵀ Q) for Q d_out × p. */
+    private static double[] vvt(double[] v, int dOut, int dIn, double[] q, int p) {
+        double[] w = vtq(v, dOut, dIn, q, p);
         double[] z = new double[dOut * p];
         for (int row = 0; row < dOut; row++) {
             for (int c = 0; c < dIn; c++) {
@@ -248,44 +254,11 @@ public final class UpdateEnergy {
         return z;
     }
 
-    private static double[] orthonormalise(double[] z, int d, int p) {
-        for (int j = 0; j < p; j++) {
-            for (int pass = 0; pass < 2; pass++) {
-                for (int i = 0; i < j; i++) {
-                    double dot = 0;
-                    for (int row = 0; row < d; row++) {
-                        dot += z[row * p + i] * z[row * p + j];
-                    }
-                    for (int row = 0; row < d; row++) {
-                        z[row * p + j] -= dot * z[row * p + i];
-                    }
-                }
-            }
-            double norm = 0;
-            for (int row = 0; row < d; row++) {
-                norm += z[row * p + j] * z[row * p + j];
-            }
-            norm = Math.sqrt(norm);
-            for (int row = 0; row < d; row++) {
-                z[row * p + j] = norm > 0 ? z[row * p + j] / norm : 0;
-            }
-        }
-        return z;
-    }
-
     /**
      * Rayleigh–Ritz on the span of Q: T = (VᵀQ)ᵀ(VᵀQ), T = E Λ Eᵀ (Jacobi), returns [Λ descending (p), Q·E (d × p)].
      */
     private static double[] rayleighRitz(double[] v, int dOut, int dIn, double[] q, int p) {
-        double[] w = new double[dIn * p];
-        for (int row = 0; row < dOut; row++) {
-            for (int c = 0; c < dIn; c++) {
-                double x = v[row * dIn + c];
-                for (int j = 0; j < p; j++) {
-                    w[c * p + j] += x * q[row * p + j];
-                }
-            }
-        }
+        double[] w = vtq(v, dOut, dIn, q, p);
         double[] t = new double[p * p];
         for (int i = 0; i < p; i++) {
             for (int j = i; j < p; j++) {

@@ -1,6 +1,7 @@
 package io.safetune.kernel.rapaio;
 
 import io.safetune.display.LiveView;
+import io.safetune.kernel.InPlaceView;
 import io.safetune.display.LiveViewProvider;
 
 import org.rapaio.jupyter.kernel.MainApp;
@@ -8,7 +9,6 @@ import org.rapaio.jupyter.kernel.core.RapaioKernel;
 import org.rapaio.jupyter.kernel.display.DisplayData;
 
 import java.util.Optional;
-import java.util.UUID;
 import java.util.function.Consumer;
 
 /**
@@ -65,41 +65,17 @@ public final class RapaioLiveViewProvider implements LiveViewProvider {
     }
 
     /** One display: shown by the first update, replaced by the later ones. */
-    static final class View implements LiveView {
-        private final Consumer<DisplayData> display;
-        private final Consumer<DisplayData> update;
-        private final String id = UUID.randomUUID().toString();
-        private boolean shown;
-        private boolean closed;
-
+    static final class View extends InPlaceView<DisplayData> {
         View(Consumer<DisplayData> display, Consumer<DisplayData> update) {
-            this.display = display;
-            this.update = update;
+            super(display, update);
         }
 
         @Override
-        public synchronized void update(String html, String text) {
-            if (closed) {
-                return;
-            }
+        protected DisplayData data(String html, String text, String id) {
             DisplayData data = DisplayData.fromHtml(html);
             data.putText(text);
             data.setDisplayId(id);
-            if (shown) {
-                update.accept(data);
-            } else {
-                display.accept(data);
-                shown = true;
-            }
-        }
-
-        @Override
-        public synchronized void close() {
-            closed = true;
-        }
-
-        String id() {
-            return id;
+            return data;
         }
     }
 }
