@@ -2,6 +2,7 @@ package io.safetune.cli;
 
 import io.safetune.safelora.SafeLora;
 import io.safetune.safelora.SafeLoraConfig;
+import io.safetune.safelora.SafeLoraControls;
 import io.safetune.safelora.SafeLoraResult;
 import io.safetune.safelora.UpdateEnergy;
 
@@ -49,8 +50,22 @@ final class SafeLoraCommand implements Callable<Integer> {
         "energy in the span of V's top-K singular directions (costs a partial SVD of each V)"})
     Integer energyTopK;
 
+    @Option(names = "--controls", description = {"also write the two controls under --out/controls/: a random orthogonal",
+        "projector on the same weights (random-projection/) and every B scaled to the same total update",
+        "norm (uniform-scale/), to tell the alignment directions from mere shrinkage"})
+    boolean controls;
+
+    @Option(names = "--random-rank", defaultValue = "8", description = "rank of the random projector control (default ${DEFAULT-VALUE})")
+    int randomRank;
+
+    @Option(names = "--seed", defaultValue = "0", description = "the random projector's seed (default ${DEFAULT-VALUE})")
+    long seed;
+
     @Override
     public Integer call() {
+        if (controls && out == null) {
+            throw new IllegalArgumentException("--controls: needs --out (the controls are written under --out/controls/)");
+        }
         SafeLoraConfig cfg = (mode == SafeLoraConfig.Mode.NUMBER ? SafeLoraConfig.number(k) : SafeLoraConfig.threshold(tau))
                 .withProjector(projector).withPrecision(precision);
         SafeLoraResult r = out == null ? SafeLora.analyze(base, aligned, adapter, cfg) : SafeLora.apply(base, aligned, adapter, cfg, out);
@@ -64,6 +79,17 @@ final class SafeLoraCommand implements Callable<Integer> {
             if (out != null) {
                 io.safetune.checkpoint.AtomicFiles.writeString(out.resolve("energy.csv"), e.table().write().toString("csv"));
             }
+        }
+        if (controls) {
+            Path dir = out.resolve("controls");
+            var ratios = SafeLoraControls.randomProjection(adapter, r.projectedWeights(), randomRank, seed,
+                    dir.resolve("random-projection"));
+            double c = SafeLoraControls.matchingScale(r);
+            SafeLoraControls.uniformScale(adapter, c, dir.resolve("uniform-scale"));
+            System.out.printf("controls: random rank-%d projector on the same %d weights (update norm x %.4f of each: %s); "
+                    + "uniform scale x %.4f (Safe LoRA's total update norm)%n", randomRank, r.numProjected(),
+                    ratios.values().stream().mapToDouble(Double::doubleValue).average().orElse(1), dir.resolve("random-projection"),
+                    c);
         }
         if (out != null) {
             System.out.println("wrote " + out + " (PEFT adapter, safelora.json, safelora.csv)");

@@ -65,6 +65,23 @@ class CliTest {
                 "--aligned", Fixtures.get("llama-tiny-aligned").toString(), "--adapter", Fixtures.get("llama-tiny-lora").toString()));
     }
 
+    @Test
+    void safeLoraControlsAndEnergyFromTheCommandLine(@org.junit.jupiter.api.io.TempDir java.nio.file.Path tmp) throws Exception {
+        java.nio.file.Path out = tmp.resolve("safe");
+        String printed = capture(() -> assertEquals(0, Main.run("safelora", "--base", Fixtures.get("llama-tiny").toString(),
+                "--aligned", Fixtures.get("llama-tiny-aligned").toString(), "--adapter", Fixtures.get("llama-tiny-lora").toString(),
+                "--num-proj-layers", "2", "--out", out.toString(), "--controls", "--random-rank", "4", "--energy-top-k", "2")));
+        assertTrue(printed.contains("controls: random rank-4 projector on the same 2 weights"), printed);
+        assertTrue(printed.contains("V's own share"), printed);
+        for (String d : List.of("random-projection", "uniform-scale")) {
+            assertTrue(java.nio.file.Files.isRegularFile(out.resolve("controls").resolve(d).resolve("adapter_model.safetensors")), d);
+        }
+        assertTrue(java.nio.file.Files.isRegularFile(out.resolve("energy.csv")));
+        assertEquals(2, Main.run("safelora", "--base", Fixtures.get("llama-tiny").toString(),
+                "--aligned", Fixtures.get("llama-tiny-aligned").toString(), "--adapter", Fixtures.get("llama-tiny-lora").toString(),
+                "--controls"), "--controls without --out is an error");
+    }
+
     private static String capture(Runnable r) {
         PrintStream old = System.out;
         ByteArrayOutputStream buf = new ByteArrayOutputStream();
