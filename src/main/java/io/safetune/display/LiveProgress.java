@@ -57,7 +57,15 @@ public final class LiveProgress implements TrainListener {
 
     private String html(double fraction, String detail) {
         int pct = (int) Math.floor(fraction * 100);
-        return "<div style=\"font-family:monospace\">" + HtmlReport.escape(title) + " <progress value=\"" + pct
-                + "\" max=\"100\" style=\"width:240px\"></progress> " + pct + "%<br/>" + HtmlReport.escape(detail) + "</div>";
+        return bar(title, pct, 100, pct + "%<br/>", detail);
+    }
+
+    /**
+     * The HTML of one progress line: {@code label}, a bar at {@code value}/{@code max}, then
+     * {@code markup} (trusted HTML) and {@code detail} (escaped). Shared by training and evaluation views.
+     */
+    public static String bar(String label, int value, int max, String markup, String detail) {
+        return "<div style=\"font-family:monospace\">" + HtmlReport.escape(label) + " <progress value=\"" + value
+                + "\" max=\"" + max + "\" style=\"width:240px\"></progress> " + markup + HtmlReport.escape(detail) + "</div>";
     }
 }

@@ -3,7 +3,7 @@ package io.safetune.experiment;
 import io.safetune.data.microworld.MicroWorldData;
 import io.safetune.display.Charts;
 import io.safetune.display.Displayable;
-import io.safetune.display.HtmlReport;
+import io.safetune.display.LiveProgress;
 import io.safetune.display.LiveView;
 import io.safetune.data.microworld.MicroWorldJudge;
 import io.safetune.data.microworld.Sample;
@@ -162,8 +162,7 @@ public final class Evaluation {
             if (progress != null) {
                 String text = String.format(java.util.Locale.ROOT, "evaluating %d/%d: %s (%.0f s)", i, phases, what,
                         (System.nanoTime() - t0) / 1e9);
-                progress.update("<div style=\"font-family:monospace\"><progress value=\"" + i + "\" max=\"" + phases
-                        + "\" style=\"width:240px\"></progress> " + HtmlReport.escape(text) + "</div>", text);
+                progress.update(LiveProgress.bar("", i, phases, "", text), text);
             }
         };
         TextCodec codec = TextCodec.chat(tok, ChatTemplate.byName("plain"));

@@ -4,11 +4,9 @@ import io.safetune.data.microworld.MicroWorld;
 import io.safetune.data.microworld.MicroWorldConfig;
 import io.safetune.data.microworld.MicroWorldData;
 import io.safetune.data.microworld.Sample;
-import io.safetune.data.microworld.TaskFamily;
 import io.safetune.lora.LoraAdapter;
 import io.safetune.lab.MicroWorldLab;
 import io.safetune.model.CausalLM;
-import io.safetune.safelora.SafeLoraConfig;
 import io.safetune.safelora.SafeLoraResult;
 import io.safetune.safelora.SafeLoraSweep;
 import io.safetune.safelora.UpdateEnergy;
@@ -38,14 +36,12 @@ public final class Pipeline {
     private final Path runDir;
     private final StageStore store;
     private final PrintStream out;
-    private final Stages stages;
 
     public Pipeline(ExperimentConfig config, Path runsRoot, boolean fresh, PrintStream out) {
         this.config = config;
         this.runDir = runsRoot.resolve(config.name());
         this.store = new StageStore(runDir.resolve("stages"), fresh);
         this.out = out;
-        this.stages = new Stages(out);
     }
 
     /** What one stage did in this run. */
@@ -148,7 +144,7 @@ public final class Pipeline {
 
     /**
      * What the base stage's data depends on: the world's pretraining split is drawn from its own random
-     * streams and never from the alignment, attack or task sizes (MicroWorld), so changing those must not
+     * streams and never from the alignment, attack or task sizes ({@link MicroWorld}), so changing those must not
      * retrain base.
      */
     public record PretrainingKey(long seed, int pretrainBenign, int pretrainHarmful, int evalPerTask, int evalHarmful,

@@ -48,7 +48,7 @@ import java.util.Random;
  */
 public final class Stages {
 
-    static final int MAX_LENGTH = 40; // the world's longest sample is 38 tokens
+    public static final int MAX_LENGTH = 40; // the world's longest sample is 38 tokens
     static final int EOS = 4;
     static final int PAD = 0;
     static final ObjectMapper JSON = new ObjectMapper();
@@ -156,6 +156,18 @@ public final class Stages {
         }
     }
 
+    /** The attack's LoRA settings: r, α, dropout and target modules, every layer. */
+    public static LoraConfig attackLora(AttackSpec a) {
+        return new LoraConfig(a.r(), a.alpha(), a.dropout(), a.targets(), List.of(), false);
+    }
+
+    /** The attack's optimiser: AdamW with cosine decay and clipping at 1.0. */
+    public static TrainConfig attackTraining(AttackSpec a, long seed, int maxLength) {
+        return TrainConfig.builder().learningRate(a.learningRate()).schedule(ScheduleType.COSINE)
+                .maxGradNorm(1.0).batchSize(a.batchSize()).epochs(a.epochs()).seed(seed).maxLength(maxLength)
+                .logEvery(20).build();
+    }
+
     /**
      * The attack's training proper, shared with {@link RealPipeline}: a fresh LoRA adapter on
      * {@code model} (AdamW, cosine decay, clipping at 1.0), trained on {@code data} while HED on
@@ -166,10 +178,8 @@ public final class Stages {
      */
     void trainAdapter(Path dir, CausalLM model, String baseModel, AttackSpec a, List<TrainingExample> data, long seed,
             int maxLength, List<int[]> hedInputs, int driftEvery) throws IOException {
-        LoraConfig lc = new LoraConfig(a.r(), a.alpha(), a.dropout(), a.targets(), List.of(), false);
-        TrainConfig cfg = TrainConfig.builder().learningRate(a.learningRate()).schedule(ScheduleType.COSINE)
-                .maxGradNorm(1.0).batchSize(a.batchSize()).epochs(a.epochs()).seed(seed).maxLength(maxLength)
-                .logEvery(20).build();
+        LoraConfig lc = attackLora(a);
+        TrainConfig cfg = attackTraining(a, seed, maxLength);
         try (LoraAdapter adapter = LoraAdapter.inject(model, lc, seed).baseModel(baseModel);
                 Trainer trainer = new Trainer(model, cfg)) {
             DriftTracker drift = DriftTracker.fromStart(model, hedInputs, driftEvery, DriftConfig.defaults());

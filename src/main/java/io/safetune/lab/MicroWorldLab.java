@@ -23,7 +23,6 @@ import io.safetune.safelora.SafeLoraConfig;
 import io.safetune.safelora.SafeLoraSweep;
 import io.safetune.safelora.UpdateEnergy;
 import io.safetune.tokenizer.TextTokenizer;
-import io.safetune.train.ScheduleType;
 import io.safetune.train.TrainConfig;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
@@ -181,15 +180,12 @@ public final class MicroWorldLab {
 
     /** The attack's LoRA settings (r, α, dropout, target modules). */
     public LoraConfig attackLora() {
-        var a = config.attack();
-        return new LoraConfig(a.r(), a.alpha(), a.dropout(), a.targets(), List.of(), false);
+        return Stages.attackLora(config.attack());
     }
 
     /** The attack's optimiser settings (the ones the attack stage trains with). */
     public TrainConfig attackTraining() {
-        var a = config.attack();
-        return TrainConfig.builder().learningRate(a.learningRate()).schedule(ScheduleType.COSINE).maxGradNorm(1.0)
-                .batchSize(a.batchSize()).epochs(a.epochs()).seed(seed).maxLength(40).logEvery(20).build();
+        return Stages.attackTraining(config.attack(), seed, Stages.MAX_LENGTH);
     }
 
     /** Harmful score, compliance and accuracy per task of a loaded model (its adapter attached, if any). */

@@ -61,7 +61,8 @@ public final class SafeLora {
     static final String ADAPTER_CONFIG = "adapter_config.json";
     static final String ADAPTER_WEIGHTS = "adapter_model.safetensors";
 
-    private static final Pattern KEY = Pattern.compile("base_model\\.model\\.(.+)\\.lora_([AB])\\.weight");
+    /** A PEFT LoRA key: group 1 the module path, group 2 "A" or "B". */
+    static final Pattern KEY = Pattern.compile("base_model\\.model\\.(.+)\\.lora_([AB])\\.weight");
     private static final Pattern LAYER = Pattern.compile("(?:^|\\.)layers\\.(\\d+)\\.");
 
     private SafeLora() {
@@ -230,8 +231,7 @@ public final class SafeLora {
             if (dOut * dIn > Integer.MAX_VALUE) {
                 throw new CheckpointException(wb.file(), weight, "more than 2^31 elements: too large for one array");
             }
-            Matcher lm = LAYER.matcher(module);
-            int layer = lm.find() ? Integer.parseInt(lm.group(1)) : -1;
+            int layer = layerOf(module);
             targets.add(new Target(module, weight, keyA, keyB, layer, (int) dOut, (int) dIn, (int) r));
         }
         targets.sort(Comparator.comparingInt(Target::layer)); // stable: the adapter's order within a layer
@@ -551,8 +551,14 @@ public final class SafeLora {
         return d;
     }
 
+    /** The decoder layer index in a module path (…layers.3.…), or -1 without one. */
+    static int layerOf(String module) {
+        Matcher m = LAYER.matcher(module);
+        return m.find() ? Integer.parseInt(m.group(1)) : -1;
+    }
+
     /** The module's own name: model.layers.0.self_attn.q_proj → q_proj. */
-    private static String moduleName(String module) {
+    static String moduleName(String module) {
         return module.substring(module.lastIndexOf('.') + 1);
     }
 }

@@ -208,10 +208,11 @@ public final class SafeLoraSweep {
         }
         for (double tau : cfg.taus()) {
             SafeLoraConfig c = SafeLoraConfig.threshold(tau).withProjector(cfg.projector());
-            String key = Method.SAFE_LORA + ":" + SafeLora.analyze(base, aligned, adapter, c).projectedWeights();
             Path dir = workDir.resolve(String.format(java.util.Locale.ROOT, "safe-lora-tau%.3f", tau));
-            SafeLoraResult r = bySelection.containsKey(key) ? SafeLora.analyze(base, aligned, adapter, c)
-                    : SafeLora.apply(base, aligned, adapter, c, dir);
+            SafeLoraResult r = SafeLora.analyze(base, aligned, adapter, c);
+            if (!bySelection.containsKey(Method.SAFE_LORA + ":" + r.projectedWeights())) {
+                r = SafeLora.apply(base, aligned, adapter, c, dir); // a new selection: write it to score it
+            }
             points.add(point(Method.SAFE_LORA_TAU, 0, tau, r, SafeLoraControls.matchingScale(r), bySelection, scorer, dir));
         }
         return new Result(all, points);

@@ -21,7 +21,6 @@ import java.util.List;
 import java.util.Map;
 import java.util.Random;
 import java.util.regex.Matcher;
-import java.util.regex.Pattern;
 
 /**
  * A diagnostic beside Safe LoRA: for each adapted weight, the share of the update's energy
@@ -36,8 +35,6 @@ import java.util.regex.Pattern;
  */
 public final class UpdateEnergy {
 
-    private static final Pattern KEY = Pattern.compile("base_model\\.model\\.(.+)\\.lora_A\\.weight");
-    private static final Pattern LAYER = Pattern.compile("(?:^|\\.)layers\\.(\\d+)\\.");
     private static final int MAX_ITERATIONS = 2000;
 
     private UpdateEnergy() {
@@ -107,8 +104,8 @@ public final class UpdateEnergy {
                 TensorStore a = TensorStore.open(aligned)) {
             List<Row> rows = new ArrayList<>();
             for (String keyA : adapter.names()) {
-                Matcher m = KEY.matcher(keyA);
-                if (!m.matches()) {
+                Matcher m = SafeLora.KEY.matcher(keyA);
+                if (!m.matches() || !m.group(2).equals("A")) {
                     continue;
                 }
                 String module = m.group(1);
@@ -129,8 +126,7 @@ public final class UpdateEnergy {
                 for (int i = 0; i < v.length; i++) {
                     v[i] = (double) wa[i] - wb[i];
                 }
-                Matcher lm = LAYER.matcher(module);
-                rows.add(row(lm.find() ? Integer.parseInt(lm.group(1)) : -1, module.substring(module.lastIndexOf('.') + 1),
+                rows.add(row(SafeLora.layerOf(module), SafeLora.moduleName(module),
                         weight, v, dOut, dIn, toDoubles(adapter.readFloats(keyA)), toDoubles(adapter.readFloats(keyB)), r,
                         Math.min(k, dOut)));
             }
