@@ -67,6 +67,7 @@ class RapaioKernelMainTest {
         running.setAccessible(true);
         running.setBoolean(lost, true);
         var healthy = new org.rapaio.jupyter.kernel.channels.LoopThread("Heartbeat-ok-" + System.nanoTime(), 1, () -> { });
+        running.setBoolean(healthy, true); // set before start(), so this one cannot lose the race itself
         healthy.start();
         FakeChannels channels = new FakeChannels();
         channels.shell.loopThread = lost;
