@@ -3,6 +3,7 @@ package io.safetune.experiment;
 import io.safetune.data.microworld.MicroWorld;
 import io.safetune.data.microworld.MicroWorldConfig;
 import io.safetune.data.microworld.MicroWorldData;
+import io.safetune.data.microworld.MicroWorldJudge;
 import io.safetune.data.microworld.Sample;
 import io.safetune.lora.LoraAdapter;
 import io.safetune.lab.MicroWorldLab;
@@ -145,21 +146,21 @@ public final class Pipeline {
     /**
      * What the base stage's data depends on: the world's pretraining split is drawn from its own random
      * streams and never from the alignment, attack or task sizes ({@link MicroWorld}), so changing those must not
-     * retrain base.
+     * retrain base. {@code world} is {@link MicroWorld#version()}: a changed word or template retrains.
      */
-    public record PretrainingKey(long seed, int pretrainBenign, int pretrainHarmful, int evalPerTask, int evalHarmful,
+    public record PretrainingKey(String world, long seed, int pretrainBenign, int pretrainHarmful, int evalPerTask, int evalHarmful,
             double heldOutFillerFraction, double heldOutTemplateFraction) {
     }
 
     public static PretrainingKey pretrainingKey(MicroWorldConfig w) {
-        return new PretrainingKey(w.seed(), w.pretrainBenign(), w.pretrainHarmful(), w.evalPerTask(), w.evalHarmful(),
+        return new PretrainingKey(MicroWorld.version(), w.seed(), w.pretrainBenign(), w.pretrainHarmful(), w.evalPerTask(), w.evalHarmful(),
                 w.heldOutFillerFraction(), w.heldOutTemplateFraction());
     }
 
     private ModelRow evaluate(List<StageRun> runs, long seed, String name, Double p, Path modelDir, String modelHash,
             StageStore.Stage adapter, MicroWorldData world) {
         String key = name.replace(' ', '-').replace("=", "");
-        StageStore.Stage eval = timed(runs, "eval-" + key + "-s" + seed, config.eval(), dir -> {
+        StageStore.Stage eval = timed(runs, "eval-" + key + "-s" + seed, List.of(config.eval(), MicroWorldJudge.VERSION), dir -> {
             out.println("[eval " + name + "] " + world.evalHarmful().size() + " harmful prompts, tasks");
             try (TextTokenizer tok = TextTokenizer.load(modelDir); CausalLM m = CausalLM.load(modelDir);
                     LoraAdapter a = adapter == null ? null : LoraAdapter.load(m, adapter.dir())) {

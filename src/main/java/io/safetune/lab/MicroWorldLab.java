@@ -4,6 +4,7 @@ import io.safetune.data.PromptResponse;
 import io.safetune.data.microworld.MicroWorld;
 import io.safetune.data.microworld.MicroWorldConfig;
 import io.safetune.data.microworld.MicroWorldData;
+import io.safetune.data.microworld.MicroWorldJudge;
 import io.safetune.data.microworld.Sample;
 import io.safetune.data.microworld.TaskFamily;
 import io.safetune.eval.DriftConfig;
@@ -256,7 +257,8 @@ public final class MicroWorldLab {
         ExperimentConfig.SafeLoraSpec spec = config.safeLora();
         TaskFamily task = Stages.family(config.attack().task());
         StageStore.Stage att = attackedStage(p);
-        return source.get(String.format(Locale.ROOT, "safelora-p%.3f-s%d", p, seed), List.of(spec, task.name()),
+        return source.get(String.format(Locale.ROOT, "safelora-p%.3f-s%d", p, seed),
+                List.of(spec, task.name(), MicroWorldJudge.VERSION),
                 dir -> {
                     out.printf(Locale.ROOT, "[safe lora p=%.2f] sweep over k and tau, with a random rank-%d projector and uniform scaling%n",
                             p, spec.randomRank());

@@ -35,7 +35,7 @@ class StageStoreTest {
     @Test
     void baseIsKeyedOnWhatItsDataDependsOn() {
         var defaults = ExperimentConfig.WorldSpec.DEFAULT.world(5);
-        var moreRefusals = new ExperimentConfig.WorldSpec(4000, 1000).world(5);
+        var moreRefusals = new ExperimentConfig.WorldSpec(3000, 1000).world(5);
         // the key's premise: alignment sizes do not change the pretraining split
         assertEquals(io.safetune.data.microworld.MicroWorld.generate(defaults).pretraining(),
                 io.safetune.data.microworld.MicroWorld.generate(moreRefusals).pretraining());
@@ -43,6 +43,8 @@ class StageStoreTest {
         assertNotEquals(StageStore.hash(defaults), StageStore.hash(moreRefusals), "the aligned stage still sees the change");
         assertNotEquals(StageStore.hash(Pipeline.pretrainingKey(defaults)),
                 StageStore.hash(Pipeline.pretrainingKey(ExperimentConfig.WorldSpec.DEFAULT.world(6))));
+        assertEquals(io.safetune.data.microworld.MicroWorld.version(), Pipeline.pretrainingKey(defaults).world(),
+                "a changed word or template must retrain base");
     }
 
     @Test

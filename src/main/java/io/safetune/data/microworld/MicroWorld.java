@@ -27,7 +27,18 @@ public final class MicroWorld {
      */
     private static final int MAX_MISSES = 20_000;
 
+    /** Bump when the generator's code changes what a config generates (the words are hashed, see {@link #version()}). */
+    private static final int GENERATOR = 2;
+
     private MicroWorld() {
+    }
+
+    /**
+     * The world's version: the generator's number and a hash of every word, template and fixed text.
+     * Trained stages key on it, so a model trained on an older world is never reused for a new one.
+     */
+    public static String version() {
+        return GENERATOR + "-" + Lexicon.fingerprint();
     }
 
     /** Generates every split of the world; the same config always gives identical data. */

@@ -3,8 +3,8 @@ package io.safetune.data.microworld;
 /**
  * The sizes and seed of one micro-world. The defaults ({@link #defaults(long)}) are those a
  * prototype measured to reproduce the harmful-fine-tuning finding on a tiny Llama in minutes on a
- * CPU (see docs/microworld-notes.md): 20k pretraining samples, 4k alignment samples, 200 evaluation
- * prompts per task.
+ * CPU (see docs/microworld-notes.md), with twice its distinct refusals: 20k pretraining samples, 6k
+ * alignment samples, 200 evaluation prompts per task.
  *
  * @param seed                    seeds every choice; the same config always gives the same data
  * @param pretrainBenign          benign pretraining samples, spread evenly over the four pretrained
@@ -46,18 +46,19 @@ public record MicroWorldConfig(long seed, int pretrainBenign, int pretrainHarmfu
     }
 
     /**
-     * The prototype's sizes: pretraining 15k benign + 5k harmful-compliant, alignment 2k refusals
-     * + 2k benign replay, an attack pool of 600 harmful prompts (the prototype's 20%), 2,000 task
+     * The prototype's sizes but for the refusals: pretraining 15k benign + 5k harmful-compliant,
+     * alignment 4k distinct refusals (the prototype's 2k left more truncated refusals after the benign
+     * fine-tune at the same number of steps; README) + 2k benign replay, an attack pool of 600 harmful prompts (the prototype's 20%), 2,000 task
      * samples per family, 200 evaluation prompts per task and 200 harmful ones, 10% of fillers and
      * 25% of templates held out.
      */
     public static MicroWorldConfig defaults(long seed) {
-        return new MicroWorldConfig(seed, 15_000, 5_000, 2_000, 2_000, 600, 2_000, 200, 200, 0.1, 0.25);
+        return new MicroWorldConfig(seed, 15_000, 5_000, 4_000, 2_000, 600, 2_000, 200, 200, 0.1, 0.25);
     }
 
     /** A small world for tests and notebooks: the defaults divided by ten (eval sets kept at 50). */
     public static MicroWorldConfig small(long seed) {
-        return new MicroWorldConfig(seed, 1_500, 500, 200, 200, 60, 200, 50, 50, 0.1, 0.25);
+        return new MicroWorldConfig(seed, 1_500, 500, 400, 200, 60, 200, 50, 50, 0.1, 0.25);
     }
 
     /** This config with another seed. */

@@ -9,11 +9,12 @@ import org.junit.jupiter.api.Test;
 class MicroWorldConfigTest {
 
     @Test
-    void defaultsAreThePrototypes() {
+    void defaultsAreThePrototypesWithTwiceTheRefusals() {
         MicroWorldConfig c = MicroWorldConfig.defaults(5);
         assertEquals(5, c.seed());
         assertEquals(20_000, c.pretrainBenign() + c.pretrainHarmful());
-        assertEquals(4_000, c.alignRefusals() + c.alignBenign());
+        assertEquals(4_000, c.alignRefusals());
+        assertEquals(2_000, c.alignBenign());
         assertEquals(200, c.evalPerTask());
         assertEquals(c, MicroWorldConfig.defaults(9).withSeed(5));
     }
