@@ -47,10 +47,10 @@ public record MicroWorldConfig(long seed, int pretrainBenign, int pretrainHarmfu
 
     /**
      * The prototype's sizes but for the refusals: pretraining 15k benign + 5k harmful-compliant,
-     * alignment 4k distinct refusals (the prototype's 2k left more truncated refusals after the benign
-     * fine-tune at the same number of steps; README) + 2k benign replay, an attack pool of 600 harmful prompts (the prototype's 20%), 2,000 task
-     * samples per family, 200 evaluation prompts per task and 200 harmful ones, 10% of fillers and
-     * 25% of templates held out.
+     * alignment 4k distinct refusals (the prototype's 2k left more truncated refusals after the
+     * benign fine-tune at the same number of steps; README) + 2k benign replay, an attack pool of
+     * 600 harmful prompts (the prototype's 20%), 2,000 task samples per family, 200 evaluation
+     * prompts per task and 200 harmful ones, 10% of fillers and 25% of templates held out.
      */
     public static MicroWorldConfig defaults(long seed) {
         return new MicroWorldConfig(seed, 15_000, 5_000, 4_000, 2_000, 600, 2_000, 200, 200, 0.1, 0.25);
