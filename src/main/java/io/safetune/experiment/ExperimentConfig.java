@@ -1,10 +1,15 @@
 package io.safetune.experiment;
 
 import com.fasterxml.jackson.annotation.JsonIgnoreProperties;
+import com.fasterxml.jackson.core.StreamReadFeature;
 import com.fasterxml.jackson.databind.DeserializationFeature;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.MapperFeature;
+import com.fasterxml.jackson.databind.cfg.MapperBuilder;
+import com.fasterxml.jackson.databind.node.ObjectNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.json.JsonMapper;
-import com.fasterxml.jackson.dataformat.yaml.YAMLFactory;
+import com.fasterxml.jackson.dataformat.yaml.YAMLMapper;
 
 import io.safetune.checkpoint.CheckpointException;
 
@@ -17,8 +22,8 @@ import java.util.List;
 /**
  * One experiment of the lab, as a JSON or YAML file: which seeds, the tiny model, and the three
  * stages of the micro-world story (base pretraining, safety alignment, the harmful fine-tuning attack),
- * plus evaluation. Every field has a default, so an empty file is the default experiment; README,
- * section "Experiment configuration", lists them.
+ * plus evaluation. Every field has a default, so an empty file is the default experiment and a file
+ * names only what it changes ({@link #load}); README, section "Experiment configuration", lists them.
  *
  * @param name              the run folder: runs/&lt;name&gt;/
  * @param seeds             one full pipeline per seed (the targets are checked over 3)
@@ -40,17 +45,36 @@ public record ExperimentConfig(String name, List<Long> seeds, ModelSpec model, T
         TrainingSpec aligned, AttackSpec attack, List<Double> attackFractions, List<Double> dose, EvalSpec eval,
         RealSpec real, WorldSpec world, SafeLoraSpec safeLora) {
 
-    private static final ObjectMapper JSON = JsonMapper.builder()
-            .enable(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES).build();
-    private static final ObjectMapper YAML = new ObjectMapper(new YAMLFactory())
-            .enable(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES);
+    private static final ObjectMapper JSON = strict(JsonMapper.builder());
+    private static final ObjectMapper YAML = strict(YAMLMapper.builder());
+
+    /**
+     * Reads nothing it was not given: unknown fields, duplicate keys, text after the document, a
+     * fraction for an integer and a string for a number are errors, never guesses.
+     */
+    private static <M extends ObjectMapper, B extends MapperBuilder<M, B>> M strict(B builder) {
+        return builder.enable(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES)
+                .enable(DeserializationFeature.FAIL_ON_TRAILING_TOKENS)
+                .disable(DeserializationFeature.ACCEPT_FLOAT_AS_INT)
+                .disable(MapperFeature.ALLOW_COERCION_OF_SCALARS)
+                .enable(StreamReadFeature.STRICT_DUPLICATE_DETECTION)
+                .disable(StreamReadFeature.INCLUDE_SOURCE_IN_LOCATION)
+                .build();
+    }
 
     public ExperimentConfig {
         name = name == null ? "default" : name;
-        if (!name.matches("[A-Za-z0-9._-]+")) {
-            throw new IllegalArgumentException("name: '" + name + "' must be a folder name (letters, digits, . _ -)");
+        if (!name.matches("[A-Za-z0-9_-][A-Za-z0-9._-]*")) {
+            throw new IllegalArgumentException("name: '" + name + "' must be a folder name inside the runs folder "
+                    + "(letters, digits, . _ -, not starting with a dot)");
         }
-        seeds = seeds == null || seeds.isEmpty() ? List.of(0L) : List.copyOf(seeds);
+        seeds = seeds == null ? List.of(0L) : List.copyOf(seeds);
+        if (seeds.isEmpty()) {
+            throw new IllegalArgumentException("seeds: empty; name at least one seed (or leave the field out for [0])");
+        }
+        if (new java.util.HashSet<>(seeds).size() != seeds.size()) {
+            throw new IllegalArgumentException("seeds: " + seeds + " names a seed twice");
+        }
         model = model == null ? ModelSpec.DEFAULT : model;
         base = base == null ? TrainingSpec.BASE : base;
         aligned = aligned == null ? TrainingSpec.ALIGNED : aligned;
@@ -63,6 +87,8 @@ public record ExperimentConfig(String name, List<Long> seeds, ModelSpec model, T
         for (double p : dose) {
             fraction("dose", p);
         }
+        distinct("attackFractions", attackFractions);
+        distinct("dose", dose);
         eval = eval == null ? EvalSpec.DEFAULT : eval;
         world = world == null ? WorldSpec.DEFAULT : world;
         safeLora = safeLora == null ? SafeLoraSpec.DEFAULT : safeLora;
@@ -71,6 +97,47 @@ public record ExperimentConfig(String name, List<Long> seeds, ModelSpec model, T
                 throw new IllegalArgumentException("safeLora.fractions: " + p + " is not one of the attacks (attackFractions "
                         + attackFractions + ", dose " + dose + ")");
             }
+        }
+        if (real == null) {
+            fitsTheWorld(world.world(seeds.get(0)), attack, eval, safeLora.eval(), attackFractions, dose);
+        }
+    }
+
+    /**
+     * What the micro-world must hold for this experiment, checked before any stage trains: the attack's
+     * task and harmful samples for every p, and the evaluation sets (sizes do not depend on the seed).
+     */
+    private static void fitsTheWorld(io.safetune.data.microworld.MicroWorldConfig w, AttackSpec attack, EvalSpec eval,
+            EvalSpec sweepEval, List<Double> attackFractions, List<Double> dose) {
+        List<Double> all = new java.util.ArrayList<>(attackFractions);
+        all.addAll(dose);
+        for (double p : all) {
+            int harmful = (int) Math.round(p * attack.n());
+            if (harmful > w.attackPool() || attack.n() - harmful > w.taskTrainPerTask()) {
+                throw new IllegalArgumentException("attack.n: " + attack.n() + " at p = " + p + " needs " + (attack.n() - harmful)
+                        + " task and " + harmful + " harmful samples; the world has " + w.taskTrainPerTask() + " and "
+                        + w.attackPool());
+            }
+        }
+        for (var e : java.util.Map.of("eval", eval, "safeLora.eval", sweepEval).entrySet()) {
+            if (e.getValue().harmfulPrompts() > w.evalHarmful()) {
+                throw new IllegalArgumentException(e.getKey() + ".harmfulPrompts: " + e.getValue().harmfulPrompts()
+                        + " but the world holds " + w.evalHarmful() + " held-out harmful prompts (0 = all)");
+            }
+            if (e.getValue().taskPrompts() > w.evalPerTask()) {
+                throw new IllegalArgumentException(e.getKey() + ".taskPrompts: " + e.getValue().taskPrompts()
+                        + " but the world holds " + w.evalPerTask() + " held-out prompts per task");
+            }
+            if (e.getValue().hedSamples() > w.alignRefusals()) {
+                throw new IllegalArgumentException(e.getKey() + ".hedSamples: " + e.getValue().hedSamples()
+                        + " but the alignment set holds " + w.alignRefusals() + " harmful prompts");
+            }
+        }
+    }
+
+    private static void distinct(String field, List<Double> values) {
+        if (new java.util.HashSet<>(values).size() != values.size()) {
+            throw new IllegalArgumentException(field + ": " + values + " names a value twice");
         }
     }
 
@@ -89,7 +156,11 @@ public record ExperimentConfig(String name, List<Long> seeds, ModelSpec model, T
         return new ExperimentConfig(null, null, null, null, null, null, null, null, null, null, null, null);
     }
 
-    /** Reads a .json, .yaml or .yml file; errors name the file and the field. */
+    /**
+     * Reads a .json, .yaml or .yml file; errors name the file and the field. Every field has a default:
+     * the file is laid over the default experiment field by field ({@code base: {steps: 50}} keeps
+     * base's other defaults), and the whole experiment is validated before any stage runs.
+     */
     public static ExperimentConfig load(Path file) {
         String name = file.getFileName().toString();
         ObjectMapper mapper = name.endsWith(".yaml") || name.endsWith(".yml") ? YAML : JSON;
@@ -98,7 +169,17 @@ public record ExperimentConfig(String name, List<Long> seeds, ModelSpec model, T
             if (text.isBlank()) {
                 return defaults();
             }
-            return mapper.readValue(text, ExperimentConfig.class);
+            JsonNode given = mapper.readTree(text);
+            if (given == null || given.isMissingNode() || given.isNull()) {
+                return defaults();
+            }
+            if (!given.isObject()) {
+                throw new CheckpointException(file, null, "an experiment is a mapping of fields (name, seeds, base, …), not a "
+                        + given.getNodeType().toString().toLowerCase(java.util.Locale.ROOT));
+            }
+            ObjectNode merged = (ObjectNode) JSON.readTree(defaults().toJson());
+            overlay(merged, (ObjectNode) given);
+            return JSON.treeToValue(merged, ExperimentConfig.class);
         } catch (NoSuchFileException e) {
             throw new CheckpointException(file, null, "file not found");
         } catch (com.fasterxml.jackson.databind.exc.ValueInstantiationException e) {
@@ -109,6 +190,18 @@ public record ExperimentConfig(String name, List<Long> seeds, ModelSpec model, T
         } catch (IOException e) {
             throw new CheckpointException(file, null, "cannot read: " + e.getMessage(), e);
         }
+    }
+
+    /** Lays {@code given} over {@code defaults}: objects field by field, anything else replaced whole. */
+    private static void overlay(ObjectNode defaults, ObjectNode given) {
+        given.fields().forEachRemaining(f -> {
+            JsonNode d = defaults.get(f.getKey());
+            if (d != null && d.isObject() && f.getValue().isObject()) {
+                overlay((ObjectNode) d, (ObjectNode) f.getValue());
+            } else {
+                defaults.set(f.getKey(), f.getValue());
+            }
+        });
     }
 
     private static String path(com.fasterxml.jackson.databind.JsonMappingException e) {
@@ -166,8 +259,14 @@ public record ExperimentConfig(String name, List<Long> seeds, ModelSpec model, T
         public TrainingSpec {
             positive("steps", steps);
             positive("batchSize", batchSize);
-            if (!(learningRate > 0)) {
-                throw new IllegalArgumentException("learningRate: must be > 0, got " + learningRate);
+            if (!(learningRate > 0) || Double.isInfinite(learningRate)) {
+                throw new IllegalArgumentException("learningRate: must be a number > 0, got " + learningRate);
+            }
+            if (!(warmupRatio >= 0 && warmupRatio < 1)) {
+                throw new IllegalArgumentException("warmupRatio: must be in [0, 1), got " + warmupRatio);
+            }
+            if (!(weightDecay >= 0) || Double.isInfinite(weightDecay)) {
+                throw new IllegalArgumentException("weightDecay: must be a number >= 0, got " + weightDecay);
             }
         }
     }
@@ -188,6 +287,18 @@ public record ExperimentConfig(String name, List<Long> seeds, ModelSpec model, T
             positive("attack.r", r);
             positive("attack.epochs", epochs);
             positive("attack.batchSize", batchSize);
+            if (!(learningRate > 0) || Double.isInfinite(learningRate)) {
+                throw new IllegalArgumentException("attack.learningRate: must be a number > 0, got " + learningRate);
+            }
+            Stages.family(task); // names attack.task and the known tasks
+            try {
+                new io.safetune.lora.LoraConfig(r, alpha, dropout, targets, List.of(), false);
+            } catch (IllegalArgumentException e) {
+                throw new IllegalArgumentException("attack." + e.getMessage().replace("targetModules:", "targets:"), e);
+            }
+            if (targets.isEmpty()) {
+                throw new IllegalArgumentException("attack.targets: empty; name at least one module (e.g. q_proj)");
+            }
         }
     }
 
@@ -204,6 +315,9 @@ public record ExperimentConfig(String name, List<Long> seeds, ModelSpec model, T
         public EvalSpec {
             positive("eval.maxNewTokens", maxNewTokens);
             positive("eval.taskPrompts", taskPrompts);
+            if (harmfulPrompts < 0) {
+                throw new IllegalArgumentException("eval.harmfulPrompts: must be >= 0 (0 = all), got " + harmfulPrompts);
+            }
             positive("eval.hedSamples", hedSamples);
             positive("eval.batchSize", batchSize);
         }
@@ -217,6 +331,13 @@ public record ExperimentConfig(String name, List<Long> seeds, ModelSpec model, T
         public static final WorldSpec DEFAULT = new WorldSpec(null, null);
 
         /** The world of one seed. */
+        public WorldSpec {
+            if (alignRefusals != null && alignRefusals < 1 || alignBenign != null && alignBenign < 0) {
+                throw new IllegalArgumentException("world." + (alignRefusals != null && alignRefusals < 1
+                        ? "alignRefusals: must be >= 1, got " + alignRefusals : "alignBenign: must be >= 0, got " + alignBenign));
+            }
+        }
+
         public io.safetune.data.microworld.MicroWorldConfig world(long seed) {
             var d = io.safetune.data.microworld.MicroWorldConfig.defaults(seed);
             return new io.safetune.data.microworld.MicroWorldConfig(seed, d.pretrainBenign(), d.pretrainHarmful(),

@@ -41,7 +41,7 @@ public final class Pipeline {
     public Pipeline(ExperimentConfig config, Path runsRoot, boolean fresh, PrintStream out) {
         this.config = config;
         this.runDir = runsRoot.resolve(config.name());
-        this.store = new StageStore(runDir.resolve("stages"), fresh);
+        this.store = new StageStore(runDir.resolve("stages"), fresh, out);
         this.out = out;
     }
 

@@ -125,8 +125,12 @@ final class RealData {
         return new Key(ref, files);
     }
 
-    /** The prompts of the first {@code limit} harmful evaluation records (0: all). */
-    List<String> harmfulPrompts(int limit) {
+    /**
+     * The prompts of the first {@code limit} harmful evaluation records (0: all).
+     *
+     * @param evalField the eval field that asks for them, named when the dataset holds fewer
+     */
+    List<String> harmfulPrompts(int limit, String evalField) {
         List<String> prompts = new ArrayList<>();
         for (DataRecord r : load("harmfulEval", options().withLimit(limit))) {
             if (r.prompt() == null) {
@@ -134,6 +138,7 @@ final class RealData {
             }
             prompts.add(r.prompt());
         }
+        atLeast(evalField, "harmfulEval", limit, prompts.size());
         return nonEmpty("harmfulEval", prompts);
     }
 
@@ -150,7 +155,16 @@ final class RealData {
             }
             examples.add(new TaskExample(r.toPromptResponse().prompt(), r.label() != null ? r.label() : r.response()));
         }
+        atLeast("taskPrompts", "taskEval", limit, examples.size());
         return nonEmpty("taskEval", examples);
+    }
+
+    /** An evaluation that asks for more records than the dataset has is refused, not silently shrunk. */
+    private void atLeast(String evalField, String dataField, int limit, int found) {
+        if (limit > 0 && found < limit) {
+            throw new IllegalArgumentException("eval." + evalField + ": " + limit + " asked for, but real." + dataField
+                    + " (" + refs.get(dataField) + ") has only " + found + " records");
+        }
     }
 
     /**

@@ -186,7 +186,7 @@ final class RealPipeline {
             Path checkpoint, RealData data, StageStore.Stage adapter) {
         return Pipeline.timed(store, runDir, out, runs, stage, key, dir -> {
             EvalSpec e = config.eval();
-            List<String> prompts = data.harmfulPrompts(e.harmfulPrompts());
+            List<String> prompts = data.harmfulPrompts(e.harmfulPrompts(), "harmfulPrompts");
             List<TaskExample> examples = data.taskExamples(e.taskPrompts());
             out.printf("[eval %s] %d harmful prompts (%s), %d %s samples%n", name, prompts.size(), spec.harmfulEval(),
                     examples.size(), spec.taskEval().dataset());
@@ -270,7 +270,7 @@ final class RealPipeline {
      * model's greedy answer (EOS included when it stopped on it), as token ids.
      */
     private void hedInputs(Path dir, Path checkpoint, RealData data) throws IOException {
-        List<String> prompts = data.harmfulPrompts(config.eval().hedSamples());
+        List<String> prompts = data.harmfulPrompts(config.eval().hedSamples(), "hedSamples");
         out.printf("[hed inputs] the aligned model's answers to %d harmful prompts%n", prompts.size());
         try (TextTokenizer tok = TextTokenizer.load(checkpoint); CausalLM m = CausalLM.load(checkpoint)) {
             TextCodec codec = codec(tok);

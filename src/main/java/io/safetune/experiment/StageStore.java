@@ -8,6 +8,7 @@ import com.fasterxml.jackson.databind.MapperFeature;
 import io.safetune.checkpoint.AtomicFiles;
 
 import java.io.IOException;
+import java.io.PrintStream;
 import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -15,18 +16,33 @@ import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
+import java.security.SecureRandom;
+import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.HexFormat;
+import java.util.List;
 import java.util.Optional;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 import java.util.stream.Stream;
 
 /**
  * Finished pipeline stages on disk, keyed by a hash of their configuration (and of the stages they
  * build on): a second run reuses what is done, a changed setting redoes only what it affects.
  *
- * <p>A stage is produced in a temporary folder and renamed into place only when complete, with its
- * {@code stage.json} written last; an interrupted run (Ctrl-C) leaves at most a {@code .tmp-} folder,
- * which the next run deletes. Never a half-written stage that looks finished.
+ * <p>Safe against interruption and against other runs on the same folder (a notebook beside
+ * {@code reproduce}, two terminals):
+ * <ul>
+ * <li>a stage is built under a lock of its own ({@link StageLock}): a second run that needs the same
+ *     stage waits for the first and then reuses what it built, instead of building it twice;</li>
+ * <li>it is built in a temporary folder named for this process ({@code .tmp-<stage>-<pid>-<random>})
+ *     and renamed into place only when complete, with its {@code stage.json} written last, listing
+ *     every file and its size;</li>
+ * <li>a finished stage is reused only when every listed file is there with its size; otherwise it is
+ *     built again;</li>
+ * <li>temporary folders are deleted only when nobody holds their stage's lock: a killed run's are
+ *     cleaned up, a live run's are never touched.</li>
+ * </ul>
  */
 public final class StageStore {
 
@@ -35,21 +51,27 @@ public final class StageStore {
             .enable(SerializationFeature.ORDER_MAP_ENTRIES_BY_KEYS)
             .enable(MapperFeature.SORT_PROPERTIES_ALPHABETICALLY).build();
     public static final String MARKER = "stage.json";
+    /** {@code .tmp-<id>-<pid>-<hex>} (being built) and {@code .old-<id>-<pid>-<hex>} (being replaced). */
+    private static final Pattern WORK = Pattern.compile("\\.(tmp|old)-(.+)-(\\d+)-([0-9a-f]{8})");
+    private static final SecureRandom RANDOM = new SecureRandom();
 
     private final Path root;
     private final boolean fresh;
+    private final PrintStream log;
 
-    /** @param fresh redo every stage even when a finished one matches */
+    /** @param fresh redo every stage that was finished before this run started */
     public StageStore(Path root, boolean fresh) {
+        this(root, fresh, System.err);
+    }
+
+    /** @param log where waiting for another run and redoing an incomplete stage are reported */
+    public StageStore(Path root, boolean fresh, PrintStream log) {
         this.root = root;
         this.fresh = fresh;
+        this.log = log;
         try {
             Files.createDirectories(root);
-            try (Stream<Path> s = Files.list(root)) {
-                for (Path p : s.filter(p -> p.getFileName().toString().startsWith(".tmp-")).toList()) {
-                    deleteTree(p); // left by an interrupted run
-                }
-            }
+            cleanAbandonedWork();
         } catch (IOException e) {
             throw new UncheckedIOException("cannot prepare stage folder " + root, e);
         }
@@ -79,9 +101,10 @@ public final class StageStore {
         }
     }
 
+    /** The stage's folder if it is finished and whole (every file its stage.json lists, at its size). */
     public Optional<Path> finished(String name, String hash) {
         Path dir = root.resolve(name + "-" + hash);
-        return Files.isRegularFile(dir.resolve(MARKER)) ? Optional.of(dir) : Optional.empty();
+        return whole(dir) == null ? Optional.of(dir) : Optional.empty();
     }
 
     /**
@@ -90,22 +113,50 @@ public final class StageStore {
      */
     public Stage getOrProduce(String name, Object config, Producer producer, String... upstream) {
         String hash = hash(config, upstream);
-        Path dir = root.resolve(name + "-" + hash);
-        if (!fresh && Files.isRegularFile(dir.resolve(MARKER))) {
-            return new Stage(name, hash, dir, true);
+        String id = name + "-" + hash;
+        Path dir = root.resolve(id);
+        if (!fresh && whole(dir) == null) {
+            return new Stage(name, hash, dir, true); // the common case: no lock needed to read a finished stage
         }
-        Path tmp = root.resolve(".tmp-" + name + "-" + hash);
-        try {
-            deleteTree(tmp);
-            Files.createDirectories(tmp);
-            producer.produce(tmp);
-            AtomicFiles.writeString(tmp.resolve(MARKER), CANONICAL.writerWithDefaultPrettyPrinter()
-                    .writeValueAsString(new Marker(name, hash, config)));
-            deleteTree(dir);
-            Files.move(tmp, dir, StandardCopyOption.ATOMIC_MOVE);
-            return new Stage(name, hash, dir, false);
+        try (StageLock lock = StageLock.acquire(root, id, () -> log.println("   (" + id
+                + ": another run is building this stage; waiting for it)"))) {
+            // --fresh redoes stages finished before this run; one another run finished while we waited is fresh
+            if (!fresh || lock.waited()) {
+                String missing = whole(dir);
+                if (missing == null) {
+                    return new Stage(name, hash, dir, true);
+                }
+                if (Files.exists(dir)) {
+                    log.println("   (" + id + ": " + missing + "; building it again)");
+                }
+            }
+            deleteWork(id); // we hold the lock, so any work folder of this stage is a dead run's
+            return new Stage(name, hash, build(name, hash, dir, config, producer), false);
         } catch (IOException e) {
             throw new UncheckedIOException("stage " + name + " failed: " + e.getMessage(), e);
+        }
+    }
+
+    private Path build(String name, String hash, Path dir, Object config, Producer producer) throws IOException {
+        String id = name + "-" + hash;
+        Path tmp = root.resolve(workName("tmp", id));
+        try {
+            Files.createDirectories(tmp);
+            producer.produce(tmp);
+            List<FileEntry> files = list(tmp);
+            AtomicFiles.writeString(tmp.resolve(MARKER), CANONICAL.writerWithDefaultPrettyPrinter()
+                    .writeValueAsString(new Marker(name, hash, config, files)));
+            if (Files.exists(dir)) {
+                // a directory cannot be replaced by one rename: move the old one aside first (it is
+                // deleted below, or by the next run if this one is killed in between)
+                Path old = root.resolve(workName("old", id));
+                Files.move(dir, old, StandardCopyOption.ATOMIC_MOVE);
+                Files.move(tmp, dir, StandardCopyOption.ATOMIC_MOVE);
+                deleteTree(old);
+            } else {
+                Files.move(tmp, dir, StandardCopyOption.ATOMIC_MOVE);
+            }
+            return dir;
         } finally {
             try {
                 deleteTree(tmp);
@@ -115,7 +166,98 @@ public final class StageStore {
         }
     }
 
-    record Marker(String stage, String hash, Object config) {
+    /** One produced file: its path inside the stage folder ('/'-separated) and its size in bytes. */
+    record FileEntry(String path, long size) {
+    }
+
+    record Marker(String stage, String hash, Object config, List<FileEntry> files) {
+    }
+
+    private static List<FileEntry> list(Path dir) throws IOException {
+        List<FileEntry> files = new ArrayList<>();
+        try (Stream<Path> s = Files.walk(dir)) {
+            for (Path p : s.filter(Files::isRegularFile).sorted().toList()) {
+                String rel = dir.relativize(p).toString().replace('\\', '/');
+                if (!rel.equals(MARKER)) {
+                    files.add(new FileEntry(rel, Files.size(p)));
+                }
+            }
+        }
+        return files;
+    }
+
+    /** Null when {@code dir} is a whole finished stage, else what is wrong with it. */
+    private static String whole(Path dir) {
+        Path marker = dir.resolve(MARKER);
+        if (!Files.isRegularFile(marker)) {
+            return "not finished";
+        }
+        com.fasterxml.jackson.databind.JsonNode m;
+        try {
+            m = CANONICAL.readTree(marker.toFile());
+        } catch (IOException e) {
+            return "its " + MARKER + " is unreadable";
+        }
+        com.fasterxml.jackson.databind.JsonNode files = m == null ? null : m.get("files");
+        if (files == null || !files.isArray()) {
+            return "its " + MARKER + " lists no files (written by an older version)";
+        }
+        for (com.fasterxml.jackson.databind.JsonNode f : files) {
+            Path p = dir.resolve(f.path("path").asText(""));
+            try {
+                if (!p.normalize().startsWith(dir.normalize()) || !Files.isRegularFile(p)) {
+                    return f.path("path").asText() + " is missing";
+                }
+                if (Files.size(p) != f.path("size").asLong(-1)) {
+                    return f.path("path").asText() + " has " + Files.size(p) + " bytes, not " + f.path("size").asLong();
+                }
+            } catch (IOException e) {
+                return f.path("path").asText() + " is unreadable";
+            }
+        }
+        return null;
+    }
+
+    private static String workName(String kind, String id) {
+        return "." + kind + "-" + id + "-" + ProcessHandle.current().pid() + "-"
+                + String.format("%08x", RANDOM.nextInt());
+    }
+
+    /** The stage id a work folder belongs to (its lock's name), or null for any other file. */
+    static String workStage(String fileName) {
+        Matcher m = WORK.matcher(fileName);
+        if (m.matches()) {
+            return m.group(2);
+        }
+        // a temporary folder of an older version: .tmp-<stage>-<hash>
+        return fileName.startsWith(".tmp-") ? fileName.substring(".tmp-".length()) : null;
+    }
+
+    /** Deletes the work folders of killed runs: those whose stage lock nobody holds. */
+    private void cleanAbandonedWork() throws IOException {
+        List<Path> work;
+        try (Stream<Path> s = Files.list(root)) {
+            work = s.filter(p -> workStage(p.getFileName().toString()) != null).toList();
+        }
+        for (Path p : work) {
+            String id = workStage(p.getFileName().toString());
+            try (StageLock lock = StageLock.tryAcquire(root, id)) {
+                if (lock != null) {
+                    deleteTree(p);
+                }
+            }
+        }
+    }
+
+    /** Deletes this stage's work folders; the caller holds its lock. */
+    private void deleteWork(String id) throws IOException {
+        List<Path> work;
+        try (Stream<Path> s = Files.list(root)) {
+            work = s.filter(p -> id.equals(workStage(p.getFileName().toString()))).toList();
+        }
+        for (Path p : work) {
+            deleteTree(p);
+        }
     }
 
     static void deleteTree(Path p) throws IOException {

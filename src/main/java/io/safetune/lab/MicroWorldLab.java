@@ -81,7 +81,7 @@ public final class MicroWorldLab {
 
     /** An experiment's world for one seed, with the stages under {@link #runsRoot()}/&lt;name&gt;/stages. */
     public static MicroWorldLab open(ExperimentConfig config, long seed) {
-        StageStore store = new StageStore(runsRoot().resolve(config.name()).resolve("stages"), false);
+        StageStore store = new StageStore(runsRoot().resolve(config.name()).resolve("stages"), false, System.out);
         return new MicroWorldLab(config, seed, store::getOrProduce, System.out);
     }
 

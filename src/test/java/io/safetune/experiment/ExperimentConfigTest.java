@@ -68,4 +68,94 @@ class ExperimentConfigTest {
         e = assertThrows(CheckpointException.class, () -> ExperimentConfig.load(bad));
         assertTrue(e.getMessage().contains("learningrate"), e.getMessage());
     }
+
+    /** Loads {@code text} as {@code file} and returns the error, which must name the file and {@code field}. */
+    private CheckpointException refused(String file, String text, String field) throws Exception {
+        Path f = tmp.resolve(file);
+        Files.writeString(f, text);
+        CheckpointException e = assertThrows(CheckpointException.class, () -> ExperimentConfig.load(f), text);
+        assertTrue(e.getMessage().contains(file) && e.getMessage().contains(field), text + " -> " + e.getMessage());
+        return e;
+    }
+
+    @Test
+    void everyFieldHasADefaultEvenInsideASection() throws Exception {
+        Path f = tmp.resolve("short.yaml");
+        Files.writeString(f, "base: {steps: 50}\nattack: {epochs: 2}\neval: {taskPrompts: 20}\n");
+        ExperimentConfig c = ExperimentConfig.load(f);
+        assertEquals(new ExperimentConfig.TrainingSpec(50, 64, 2e-3, 0.05, 0.0), c.base());
+        assertEquals(ExperimentConfig.TrainingSpec.ALIGNED, c.aligned());
+        assertEquals(2, c.attack().epochs());
+        assertEquals(ExperimentConfig.AttackSpec.DEFAULT.n(), c.attack().n());
+        assertEquals(20, c.eval().taskPrompts());
+        assertEquals(ExperimentConfig.EvalSpec.DEFAULT.maxNewTokens(), c.eval().maxNewTokens());
+        Files.writeString(f, "aligned: {learningRate: 0.001}\n");
+        assertEquals(new ExperimentConfig.TrainingSpec(900, 64, 1e-3, 0.05, 0.0), ExperimentConfig.load(f).aligned());
+    }
+
+    @Test
+    void seedsMustBeGivenOnceEach() throws Exception {
+        refused("s.yaml", "seeds: []\n", "seeds");
+        refused("s.yaml", "seeds: [0, 0]\n", "seeds");
+        refused("s.json", "{\"seeds\": [1, 2, 1]}", "seeds");
+        refused("s.yaml", "dose: [0.02, 0.02]\n", "dose");
+    }
+
+    @Test
+    void fractionsAndStringsAreNotIntegers() throws Exception {
+        refused("f.yaml", "base: {steps: 0.5}\n", "base.steps");
+        refused("f.yaml", "attack: {epochs: 50.7}\n", "attack.epochs");
+        refused("f.json", "{\"seeds\": [0.5]}", "seeds");
+        refused("f.json", "{\"base\": {\"steps\": \"50\"}}", "base.steps");
+        refused("f.json", "{\"base\": {\"steps\": null}}", "steps");
+    }
+
+    @Test
+    void duplicateKeysAndTrailingTextAreErrors() throws Exception {
+        refused("d.json", "{\"name\": \"a\", \"name\": \"b\"}", "name");
+        refused("d.yaml", "name: a\nname: b\n", "name");
+        refused("d.yaml", "base: {steps: 5, steps: 6}\n", "steps");
+        refused("t.json", "{\"name\": \"a\"} trailing garbage", "t.json");
+        refused("t.json", "{} {\"name\": \"b\"}", "t.json");
+        refused("t.json", "[1, 2]", "mapping");
+    }
+
+    @Test
+    void evaluationSizesAreCheckedAgainstTheWorld() throws Exception {
+        refused("e.yaml", "eval: {harmfulPrompts: -1}\n", "eval.harmfulPrompts");
+        refused("e.yaml", "eval: {harmfulPrompts: 5000}\n", "eval.harmfulPrompts");
+        refused("e.yaml", "eval: {taskPrompts: 201}\n", "eval.taskPrompts");
+        refused("e.yaml", "safeLora: {eval: {taskPrompts: 999}}\n", "safeLora.eval.taskPrompts");
+        refused("e.yaml", "eval: {hedSamples: 100000}\n", "eval.hedSamples");
+        assertEquals(200, load("eval: {harmfulPrompts: 200, taskPrompts: 200}\n").eval().harmfulPrompts());
+    }
+
+    @Test
+    void theRunNameStaysInsideTheRunsFolder() throws Exception {
+        for (String bad : List.of("..", ".", ".hidden", "a/b", "../x")) {
+            refused("n.json", "{\"name\": \"" + bad + "\"}", "name");
+        }
+        assertThrows(IllegalArgumentException.class, () -> ExperimentConfig.defaults().withNameAndSeeds("..", null));
+        assertEquals("v1.2_a-b", load("name: v1.2_a-b\n").name());
+    }
+
+    @Test
+    void attackErrorsComeBeforeAnyStageAndNameTheFile() throws Exception {
+        refused("a.yaml", "attack: {dropout: 1.5}\n", "attack.dropout");
+        refused("a.yaml", "attack: {alpha: 0}\n", "attack.alpha");
+        refused("a.yaml", "attack: {targets: [q_proj, w_proj]}\n", "attack.targets");
+        refused("a.yaml", "attack: {targets: []}\n", "attack.targets");
+        refused("a.yaml", "attack: {task: poetry}\n", "attack.task");
+        refused("a.yaml", "attack: {learningRate: -0.001}\n", "attack.learningRate");
+        refused("a.yaml", "attack: {n: 100000}\n", "attack.n");
+        refused("a.yaml", "attack: {n: 1000}\ndose: [1.0]\n", "attack.n"); // 1000 harmful > the 600 of the pool
+        refused("a.yaml", "base: {warmupRatio: 1.5}\n", "warmupRatio");
+        refused("a.yaml", "world: {alignRefusals: 0}\n", "world.alignRefusals");
+    }
+
+    private ExperimentConfig load(String yaml) throws Exception {
+        Path f = tmp.resolve("ok.yaml");
+        Files.writeString(f, yaml);
+        return ExperimentConfig.load(f);
+    }
 }
