@@ -14,6 +14,7 @@ public final class Main implements Runnable {
     CommandLine.Model.CommandSpec spec;
 
     public static void main(String[] args) {
+        io.safetune.engine.Arithmetic.pin(); // before anything touches libtorch
         System.exit(run(args));
     }
 

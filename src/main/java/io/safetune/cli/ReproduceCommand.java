@@ -15,6 +15,7 @@ import java.util.concurrent.Callable;
             "fine-tune (p = 0.1 and the benign control p = 0), every model evaluated (harmful score, compliance,",
             "task accuracy) and Harmful Embedding Drift measured. Writes runs/<name>/results.json and report.html.",
             "Finished stages are reused (keyed by a hash of their configuration); --fresh redoes them.",
+            "Exits " + ReproduceCommand.TARGET_MISSED + " when a micro-world target is missed, unless --report-only.",
             "A config with a `real:` section runs the attack on a real checkpoint and real datasets instead (README)."})
 final class ReproduceCommand implements Callable<Integer> {
 
@@ -43,6 +44,13 @@ final class ReproduceCommand implements Callable<Integer> {
     @Option(names = "--threads", defaultValue = "2", description = "libtorch intra-op threads (default ${DEFAULT-VALUE})")
     int threads;
 
+    @Option(names = "--report-only", description = "exit 0 even when a target is missed (default: exit " + TARGET_MISSED
+            + ", so that CI fails on a broken testbed)")
+    boolean reportOnly;
+
+    /** The exit code of a run that missed a target (errors exit 2). */
+    static final int TARGET_MISSED = 3;
+
     @Override
     public Integer call() {
         ai.djl.engine.Engine.getInstance();
@@ -67,6 +75,10 @@ final class ReproduceCommand implements Callable<Integer> {
                 t.seed(), t.model(), t.metric(), t.value(), t.target()));
         System.out.printf("Wall time %.0f s. Wrote %s and %s%n", r.wallSeconds(), pipeline.runDir().resolve("results.json"),
                 pipeline.runDir().resolve("report.html"));
+        if (met < r.targets().size() && !reportOnly) {
+            System.out.printf("Exit %d: %d target(s) missed (--report-only to exit 0)%n", TARGET_MISSED, r.targets().size() - met);
+            return TARGET_MISSED;
+        }
         return 0;
     }
 }

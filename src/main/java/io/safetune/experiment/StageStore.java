@@ -6,6 +6,7 @@ import com.fasterxml.jackson.databind.json.JsonMapper;
 import com.fasterxml.jackson.databind.MapperFeature;
 
 import io.safetune.checkpoint.AtomicFiles;
+import io.safetune.engine.Arithmetic;
 
 import java.io.IOException;
 import java.io.PrintStream;
@@ -29,6 +30,9 @@ import java.util.stream.Stream;
 /**
  * Finished pipeline stages on disk, keyed by a hash of their configuration (and of the stages they
  * build on): a second run reuses what is done, a changed setting redoes only what it affects.
+ *
+ * <p>Every stage's key also holds the arithmetic it is computed with ({@link #key}), and its
+ * {@code stage.json} records it (mode, pins, CPU).
  *
  * <p>Safe against interruption and against other runs on the same folder (a notebook beside
  * {@code reproduce}, two terminals):
@@ -58,6 +62,7 @@ public final class StageStore {
     private final Path root;
     private final boolean fresh;
     private final PrintStream log;
+    private final Arithmetic.Settings arithmetic = Arithmetic.current();
 
     /** @param fresh redo every stage that was finished before this run started */
     public StageStore(Path root, boolean fresh) {
@@ -101,6 +106,17 @@ public final class StageStore {
         }
     }
 
+    /**
+     * The hash this store files a stage under: {@link #hash} of its config and upstream hashes, and of
+     * the arithmetic it is computed with ({@link Arithmetic}), so that a stage computed with other
+     * kernels is never reused as if it were the same.
+     */
+    public String key(Object config, String... upstream) {
+        String[] all = java.util.Arrays.copyOf(upstream, upstream.length + 1);
+        all[upstream.length] = "arithmetic:" + arithmetic.key();
+        return hash(config, all);
+    }
+
     /** The stage's folder if it is finished and whole (every file its stage.json lists, at its size). */
     public Optional<Path> finished(String name, String hash) {
         Path dir = root.resolve(name + "-" + hash);
@@ -112,7 +128,7 @@ public final class StageStore {
      * {@code config} is recorded in the stage's {@code stage.json}.
      */
     public Stage getOrProduce(String name, Object config, Producer producer, String... upstream) {
-        String hash = hash(config, upstream);
+        String hash = key(config, upstream);
         String id = name + "-" + hash;
         Path dir = root.resolve(id);
         if (!fresh && whole(dir) == null) {
@@ -145,7 +161,7 @@ public final class StageStore {
             producer.produce(tmp);
             List<FileEntry> files = list(tmp);
             AtomicFiles.writeString(tmp.resolve(MARKER), CANONICAL.writerWithDefaultPrettyPrinter()
-                    .writeValueAsString(new Marker(name, hash, config, files)));
+                    .writeValueAsString(new Marker(name, hash, config, arithmetic, files)));
             if (Files.exists(dir)) {
                 // a directory cannot be replaced by one rename: move the old one aside first (it is
                 // deleted below, or by the next run if this one is killed in between)
@@ -170,7 +186,7 @@ public final class StageStore {
     record FileEntry(String path, long size) {
     }
 
-    record Marker(String stage, String hash, Object config, List<FileEntry> files) {
+    record Marker(String stage, String hash, Object config, Arithmetic.Settings arithmetic, List<FileEntry> files) {
     }
 
     private static List<FileEntry> list(Path dir) throws IOException {

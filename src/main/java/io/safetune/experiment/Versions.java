@@ -1,5 +1,7 @@
 package io.safetune.experiment;
 
+import io.safetune.engine.Arithmetic;
+
 import java.util.LinkedHashMap;
 import java.util.Map;
 
@@ -18,6 +20,14 @@ final class Versions {
         v.put("engine", ai.djl.engine.Engine.getInstance().getEngineName() + " " + ai.djl.engine.Engine.getInstance().getVersion());
         v.put("os", System.getProperty("os.name") + " " + System.getProperty("os.arch"));
         v.put("cpus", Integer.toString(Runtime.getRuntime().availableProcessors()));
+        Arithmetic.Settings a = Arithmetic.current();
+        v.put("cpu", a.cpu());
+        v.put("cpuFlags", String.join(" ", a.cpuFlags()));
+        v.put("arithmetic", a.mode().name().toLowerCase(java.util.Locale.ROOT) + " (" + a.key() + ")");
+        v.put("arithmeticEnvironment", a.environment().entrySet().stream().sorted(Map.Entry.comparingByKey())
+                .map(e -> e.getKey() + "=" + e.getValue()).collect(java.util.stream.Collectors.joining(" ")));
+        v.put("threads", ai.djl.pytorch.jni.JniUtils.getNumThreads() + " intra-op, "
+                + ai.djl.pytorch.jni.JniUtils.getNumInteropThreads() + " inter-op");
         return v;
     }
 }

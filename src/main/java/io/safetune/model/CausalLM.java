@@ -37,6 +37,10 @@ import java.util.Random;
  */
 public final class CausalLM implements TrainableModel, AutoCloseable {
 
+    static {
+        io.safetune.engine.Arithmetic.pin(); // the library's start-up: pinned before a model computes anything
+    }
+
     private final ModelConfig config;
     private final NDManager manager;
     private final NDArray embedTokens;

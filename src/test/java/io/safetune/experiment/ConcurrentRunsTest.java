@@ -16,7 +16,6 @@ import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.TimeUnit;
 import java.util.stream.Stream;
 
 /**
@@ -47,19 +46,19 @@ class ConcurrentRunsTest {
         Path config = tmp.resolve("toy.yaml");
         Files.writeString(config, TOY);
         Path shared = tmp.resolve("shared");
-        Process a = reproduce(config, shared, tmp.resolve("a.log"));
-        Process b = reproduce(config, shared, tmp.resolve("b.log"));
-        finish(a, tmp.resolve("a.log"));
-        finish(b, tmp.resolve("b.log"));
-        Process alone = reproduce(config, tmp.resolve("alone"), tmp.resolve("alone.log"));
-        finish(alone, tmp.resolve("alone.log"));
+        Process a = ReproduceProcess.start(config, shared, tmp.resolve("a.log"), Map.of());
+        Process b = ReproduceProcess.start(config, shared, tmp.resolve("b.log"), Map.of());
+        ReproduceProcess.finish(a, tmp.resolve("a.log"));
+        ReproduceProcess.finish(b, tmp.resolve("b.log"));
+        Process alone = ReproduceProcess.start(config, tmp.resolve("alone"), tmp.resolve("alone.log"), Map.of());
+        ReproduceProcess.finish(alone, tmp.resolve("alone.log"));
 
         ObjectMapper json = new ObjectMapper();
         JsonNode expected = json.readTree(tmp.resolve("alone/toy/results.json").toFile());
         // both runs wrote results.json in turn (each atomically): the last one is whole and agrees
         JsonNode got = json.readTree(shared.resolve("toy/results.json").toFile());
         for (String field : List.of("models", "drift", "safeLora", "losses", "targets")) {
-            assertEquals(withoutTimes(expected.get(field)), withoutTimes(got.get(field)), field);
+            assertEquals(ReproduceProcess.withoutTimes(expected.get(field)), ReproduceProcess.withoutTimes(got.get(field)), field);
         }
         // each stage was built by exactly one of the two runs: the logs say which reused it
         Map<String, Integer> built = new HashMap<>();
@@ -81,27 +80,5 @@ class ConcurrentRunsTest {
                     .toList();
             assertEquals(List.of(), left, "no temporary folder is left");
         }
-    }
-
-    /** The results without wall times, which differ between any two runs. */
-    private static JsonNode withoutTimes(JsonNode n) {
-        JsonNode copy = n.deepCopy();
-        copy.findParents("seconds").forEach(p -> ((com.fasterxml.jackson.databind.node.ObjectNode) p).remove("seconds"));
-        return copy;
-    }
-
-    private static Process reproduce(Path config, Path runs, Path log) throws IOException {
-        Path java = Path.of(System.getProperty("java.home"), "bin", "java");
-        return new ProcessBuilder(java.toString(), "-Dai.djl.offline=true", "-cp", System.getProperty("java.class.path"),
-                "io.safetune.cli.Main", "reproduce", "--config", config.toString(), "--runs", runs.toString(), "--threads", "1")
-                .redirectErrorStream(true).redirectOutput(log.toFile()).start();
-    }
-
-    private static void finish(Process p, Path log) throws Exception {
-        boolean done = p.waitFor(5, TimeUnit.MINUTES);
-        if (!done) {
-            p.destroyForcibly();
-        }
-        assertTrue(done && p.exitValue() == 0, "reproduce failed:\n" + Files.readString(log));
     }
 }

@@ -82,7 +82,7 @@ class StageStoreTest {
             Files.writeString(dir.resolve("half.safetensors"), "half");
             throw new IOException("killed");
         }));
-        String hash = StageStore.hash("cfg");
+        String hash = store.key("cfg");
         assertTrue(store.finished("aligned", hash).isEmpty());
         assertEquals(List.of(), entries(), "no stage folder and no temporary folder");
         // temporary folders left by a killed JVM (this version's and an older one's) are cleaned up

@@ -1,0 +1,79 @@
+package io.safetune.experiment;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * The same seed and config give the same bits whatever instruction set the machine would pick: a
+ * pinned run (the default) ignores an environment that asks libtorch for other kernels, and a run
+ * left to the machine's choice ({@code SAFETUNE_ARITHMETIC=native}) shows that the request would
+ * otherwise change the numbers.
+ */
+class ArithmeticPinsTest {
+
+    @TempDir
+    Path tmp;
+
+    /** Long enough (40 base steps at d = 64) for the kernels' rounding to show in the losses. */
+    static final String SHORT = """
+            name: short
+            seeds: [1]
+            model: {hidden: 64, layers: 2, heads: 2, ffn: 128}
+            base: {steps: 40, batchSize: 32}
+            aligned: {steps: 10, batchSize: 32}
+            attack: {n: 100, r: 4, alpha: 8, epochs: 1, batchSize: 16}
+            attackFractions: [0.1]
+            eval: {maxNewTokens: 8, taskPrompts: 8, harmfulPrompts: 8, hedSamples: 8, batchSize: 8}
+            safeLora: {fractions: []}
+            """;
+
+    @Test
+    void pinnedRunsIgnoreTheCapabilityTheEnvironmentAsksFor() throws Exception {
+        Path config = tmp.resolve("short.yaml");
+        Files.writeString(config, SHORT);
+        JsonNode pinned = run(config, "pinned", Map.of());
+        JsonNode askedDefault = run(config, "asked-default", Map.of("ATEN_CPU_CAPABILITY", "default",
+                "MKL_CBWR", "COMPATIBLE", "ONEDNN_MAX_CPU_ISA", "SSE41"));
+        JsonNode nativeDefault = run(config, "native-default", Map.of("SAFETUNE_ARITHMETIC", "native",
+                "ATEN_CPU_CAPABILITY", "default"));
+
+        for (String field : List.of("losses", "models", "drift")) {
+            assertEquals(ReproduceProcess.withoutTimes(pinned.get(field)), ReproduceProcess.withoutTimes(askedDefault.get(field)),
+                    field + " of a pinned run must not depend on the environment");
+        }
+        assertNotEquals(pinned.get("losses"), nativeDefault.get("losses"),
+                "unpinned, ATEN_CPU_CAPABILITY=default computes other numbers (else this test shows nothing)");
+
+        assertTrue(pinned.get("versions").get("arithmetic").asText().startsWith("pinned"), pinned.get("versions").toString());
+        assertTrue(pinned.get("versions").get("arithmeticEnvironment").asText().contains("ATEN_CPU_CAPABILITY=avx2"));
+        assertTrue(askedDefault.get("versions").get("arithmeticEnvironment").asText().contains("ATEN_CPU_CAPABILITY=avx2"));
+        assertTrue(nativeDefault.get("versions").get("arithmetic").asText().startsWith("native"));
+        assertTrue(nativeDefault.get("versions").get("arithmeticEnvironment").asText().contains("ATEN_CPU_CAPABILITY=default"));
+        assertTrue(pinned.get("versions").has("cpu") && pinned.get("versions").has("cpuFlags"));
+        // the stage cache keys on the arithmetic: a native run never reuses a pinned stage
+        assertEquals(pinned.get("stages").get(0).get("dir"), askedDefault.get("stages").get(0).get("dir"));
+        assertNotEquals(pinned.get("stages").get(0).get("dir"), nativeDefault.get("stages").get(0).get("dir"));
+        JsonNode marker = new ObjectMapper().readTree(tmp.resolve("pinned/short").resolve(pinned.get("stages").get(0).get("dir")
+                .asText()).resolve(StageStore.MARKER).toFile());
+        assertEquals("PINNED", marker.get("arithmetic").get("mode").asText());
+        assertEquals("avx2", marker.get("arithmetic").get("environment").get("ATEN_CPU_CAPABILITY").asText());
+    }
+
+    private JsonNode run(Path config, String name, Map<String, String> env) throws Exception {
+        Path log = tmp.resolve(name + ".log");
+        ReproduceProcess.finish(ReproduceProcess.start(config, tmp.resolve(name), log, env), log);
+        return new ObjectMapper().readTree(tmp.resolve(name).resolve("short/results.json").toFile());
+    }
+}
