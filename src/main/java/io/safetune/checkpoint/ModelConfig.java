@@ -89,11 +89,13 @@ public record ModelConfig(String modelType, int vocabSize, int hiddenSize, int i
         Path file = Files.isDirectory(folderOrFile) ? folderOrFile.resolve("config.json") : folderOrFile;
         JsonNode root;
         try {
-            root = JSON.readTree(Files.readString(file));
+            root = CheckpointJson.parse(file, Files.readString(file), "not valid JSON");
         } catch (NoSuchFileException e) {
             throw new CheckpointException(file, null, "file not found");
+        } catch (java.nio.charset.CharacterCodingException e) {
+            throw new CheckpointException(file, null, "not valid UTF-8");
         } catch (IOException e) {
-            throw new CheckpointException(file, null, "not valid JSON: " + e.getMessage(), e);
+            throw new CheckpointException(file, null, "cannot read: " + e.getMessage(), e);
         }
         if (root == null || !root.isObject()) {
             throw new CheckpointException(file, null, "not a JSON object");
@@ -114,8 +116,10 @@ public record ModelConfig(String modelType, int vocabSize, int hiddenSize, int i
             throw new IllegalArgumentException("model_type: missing");
         }
         if (!MODEL_TYPES.contains(type)) {
-            throw new IllegalArgumentException("model_type: unknown '" + type + "' (supported: llama, mistral, qwen2)");
+            throw new IllegalArgumentException("model_type: unknown " + CheckpointJson.quote(type)
+                    + " (supported: llama, mistral, qwen2)");
         }
+        checkActivation(c.get("hidden_act"));
         int hidden = required(c, "hidden_size");
         int heads = required(c, "num_attention_heads");
         int kvHeads = integer(c, "num_key_value_heads", heads);
@@ -149,6 +153,26 @@ public record ModelConfig(String modelType, int vocabSize, int hiddenSize, int i
                 integer(c, "bos_token_id", -1), eos, integer(c, "pad_token_id", -1), dtype);
     }
 
+    /** The activations our MLP computes: SiLU, which PyTorch also calls swish. */
+    static final Set<String> ACTIVATIONS = Set.of("silu", "swish");
+
+    /**
+     * Our decoder's MLP always applies SiLU; a checkpoint trained with another activation would load
+     * and silently compute something else. Missing means silu, as transformers' LlamaConfig defaults.
+     */
+    private static void checkActivation(JsonNode act) {
+        if (act == null || act.isNull()) {
+            return;
+        }
+        if (!act.isTextual()) {
+            throw new IllegalArgumentException("hidden_act: must be a string, found " + CheckpointJson.describe(act));
+        }
+        if (!ACTIVATIONS.contains(act.textValue())) {
+            throw new IllegalArgumentException("hidden_act: " + CheckpointJson.quote(act.textValue())
+                    + " is not supported (supported: silu, swish)");
+        }
+    }
+
     private static RopeScaling ropeScaling(JsonNode n, String field) {
         if (n == null || n.isNull()) {
             return RopeScaling.NONE;
@@ -166,8 +190,8 @@ public record ModelConfig(String modelType, int vocabSize, int hiddenSize, int i
                 yield new RopeScaling("llama3", n.get("factor").asDouble(), n.get("low_freq_factor").asDouble(),
                         n.get("high_freq_factor").asDouble(), n.get("original_max_position_embeddings").asInt());
             }
-            default -> throw new IllegalArgumentException(field + ".rope_type: '" + type
-                    + "' is not supported (supported: default, linear, llama3)");
+            default -> throw new IllegalArgumentException(field + ".rope_type: " + CheckpointJson.quote(type)
+                    + " is not supported (supported: default, linear, llama3)");
         };
     }
 
@@ -180,7 +204,7 @@ public record ModelConfig(String modelType, int vocabSize, int hiddenSize, int i
             throw new IllegalArgumentException(f + ": missing");
         }
         if (!c.get(f).canConvertToInt()) {
-            throw new IllegalArgumentException(f + ": not an integer: " + c.get(f));
+            throw new IllegalArgumentException(f + ": not an integer: found " + CheckpointJson.describe(c.get(f)));
         }
         return c.get(f).asInt();
     }
@@ -190,7 +214,7 @@ public record ModelConfig(String modelType, int vocabSize, int hiddenSize, int i
             return dflt;
         }
         if (!c.get(f).canConvertToInt()) {
-            throw new IllegalArgumentException(f + ": not an integer: " + c.get(f));
+            throw new IllegalArgumentException(f + ": not an integer: found " + CheckpointJson.describe(c.get(f)));
         }
         return c.get(f).asInt();
     }

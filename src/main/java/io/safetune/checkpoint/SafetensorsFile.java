@@ -5,10 +5,6 @@ import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
 
-import com.fasterxml.jackson.core.JsonProcessingException;
-import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
-
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
@@ -16,13 +12,9 @@ import java.nio.FloatBuffer;
 import java.nio.MappedByteBuffer;
 import java.nio.ShortBuffer;
 import java.nio.channels.FileChannel;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
-import java.util.Collections;
-import java.util.Iterator;
-import java.util.LinkedHashMap;
 import java.util.Map;
 
 /**
@@ -37,7 +29,6 @@ public final class SafetensorsFile implements AutoCloseable {
 
     /** Refuse headers above 100 MB, as the reference library does: anything larger is corruption. */
     private static final long MAX_HEADER = 100L * 1024 * 1024;
-    private static final ObjectMapper JSON = new ObjectMapper();
 
     private final Path path;
     private final FileChannel channel;
@@ -71,9 +62,11 @@ public final class SafetensorsFile implements AutoCloseable {
             ByteBuffer lenBuf = ByteBuffer.allocate(8).order(ByteOrder.LITTLE_ENDIAN);
             readFully(ch, lenBuf, 0, path);
             long headerLen = lenBuf.flip().getLong();
+            // The length is the file's first 8 bytes: when implausible, do not print it (it may not be
+            // a safetensors file at all, and errors never echo file contents).
             if (headerLen < 2 || headerLen > MAX_HEADER) {
-                throw new CheckpointException(path, null, "corrupt file: header length " + headerLen
-                        + " is not plausible (not a safetensors file?)");
+                throw new CheckpointException(path, null, "corrupt file: the header length is "
+                        + (headerLen < 2 ? "below 2 bytes" : "above the 100 MB limit") + " (not a safetensors file?)");
             }
             if (8 + headerLen > size) {
                 throw new CheckpointException(path, null, "header larger than the file: header says "
@@ -81,12 +74,9 @@ public final class SafetensorsFile implements AutoCloseable {
             }
             ByteBuffer headerBuf = ByteBuffer.allocate((int) headerLen);
             readFully(ch, headerBuf, 8, path);
-            String header = new String(headerBuf.array(), StandardCharsets.UTF_8);
             long dataStart = 8 + headerLen;
-            Map<String, String> meta = new LinkedHashMap<>();
-            Map<String, TensorInfo> infos = parseHeader(path, header, dataStart, size - dataStart, meta);
-            return new SafetensorsFile(path, ch, Collections.unmodifiableMap(infos),
-                    Collections.unmodifiableMap(meta));
+            SafetensorsHeader header = SafetensorsHeader.parse(path, headerBuf.array(), dataStart, size - dataStart);
+            return new SafetensorsFile(path, ch, header.tensors(), header.metadata());
         } catch (RuntimeException e) {
             closeQuietly(ch);
             throw e;
@@ -94,61 +84,6 @@ public final class SafetensorsFile implements AutoCloseable {
             closeQuietly(ch);
             throw new CheckpointException(path, null, "cannot read: " + e.getMessage(), e);
         }
-    }
-
-    private static Map<String, TensorInfo> parseHeader(Path path, String header, long dataStart,
-            long dataLen, Map<String, String> meta) {
-        JsonNode root;
-        try {
-            root = JSON.readTree(header);
-        } catch (JsonProcessingException e) {
-            throw new CheckpointException(path, null, "corrupt header (not JSON): "
-                    + e.getOriginalMessage());
-        }
-        if (root == null || !root.isObject()) {
-            throw new CheckpointException(path, null, "corrupt header: not a JSON object");
-        }
-        Map<String, TensorInfo> infos = new LinkedHashMap<>();
-        for (Iterator<Map.Entry<String, JsonNode>> it = root.fields(); it.hasNext();) {
-            Map.Entry<String, JsonNode> e = it.next();
-            String name = e.getKey();
-            JsonNode n = e.getValue();
-            if (name.equals("__metadata__")) {
-                n.fields().forEachRemaining(m -> meta.put(m.getKey(), m.getValue().asText()));
-                continue;
-            }
-            JsonNode dt = n.get("dtype");
-            JsonNode sh = n.get("shape");
-            JsonNode off = n.get("data_offsets");
-            if (dt == null || sh == null || !sh.isArray() || off == null || !off.isArray() || off.size() != 2) {
-                throw new CheckpointException(path, name, "corrupt header entry: needs dtype, shape and two data_offsets");
-            }
-            DType dtype = DType.parse(dt.asText(), path, name);
-            long[] shape = new long[sh.size()];
-            long numel = 1;
-            for (int i = 0; i < shape.length; i++) {
-                shape[i] = sh.get(i).asLong(-1);
-                if (shape[i] < 0) {
-                    throw new CheckpointException(path, name, "negative or non-integer dimension in shape " + sh);
-                }
-                numel *= shape[i];
-            }
-            long begin = off.get(0).asLong(-1);
-            long end = off.get(1).asLong(-1);
-            if (begin < 0 || end < begin) {
-                throw new CheckpointException(path, name, "corrupt data_offsets " + off);
-            }
-            if (end - begin != numel * dtype.bytes()) {
-                throw new CheckpointException(path, name, "data_offsets " + off + " hold " + (end - begin)
-                        + " bytes but shape " + sh + " of " + dtype + " needs " + numel * dtype.bytes());
-            }
-            if (end > dataLen) {
-                throw new CheckpointException(path, name, "truncated file: tensor ends at byte " + end
-                        + " of the data section, which has only " + dataLen + " bytes");
-            }
-            infos.put(name, new TensorInfo(name, dtype, shape, path, dataStart + begin, end - begin));
-        }
-        return infos;
     }
 
     public Path path() {
@@ -172,10 +107,17 @@ public final class SafetensorsFile implements AutoCloseable {
         return t;
     }
 
-    /** Reads one tensor as a float32 array owned by {@code manager}. */
+    /**
+     * Reads one tensor owned by {@code manager}: float types widened to float32, integer and bool
+     * types as they are (for callers that want them; weights go through {@link TensorStore#read},
+     * which accepts floats only). Other types (FP8, unsigned above 8 bits, sub-byte) are refused.
+     */
     public NDArray read(String name, NDManager manager) {
         TensorInfo t = info(name);
         Shape shape = new Shape(t.shape());
+        if ((t.dtype() == DType.BF16 || t.dtype() == DType.F64) && t.numel() > Integer.MAX_VALUE / 4) {
+            throw new CheckpointException(path, name, "a single tensor over 2 GiB once widened to float32 is not supported");
+        }
         ByteBuffer src = map(t);
         return switch (t.dtype()) {
             case F32 -> manager.create(copyDirect(src), shape, DataType.FLOAT32);
@@ -194,7 +136,8 @@ public final class SafetensorsFile implements AutoCloseable {
             case I8 -> manager.create(copyDirect(src), shape, DataType.INT8);
             case U8 -> manager.create(copyDirect(src), shape, DataType.UINT8);
             case BOOL -> manager.create(copyDirect(src), shape, DataType.BOOLEAN);
-            case I16 -> throw new CheckpointException(path, name, "I16 tensors are not supported");
+            case F4, F6_E2M3, F6_E3M2, F8_E5M2, F8_E4M3, F8_E8M0, I16, U16, U32, U64, C64 ->
+                    throw new CheckpointException(path, name, t.dtype() + " tensors cannot be read (only floats, and I64, I32, I8, U8, BOOL)");
         };
     }
 
@@ -202,10 +145,11 @@ public final class SafetensorsFile implements AutoCloseable {
     public float[] readFloats(String name) {
         TensorInfo t = info(name);
         if (!t.dtype().isFloat()) {
-            throw new CheckpointException(path, name, "expected a float tensor, found " + t.dtype());
+            throw new CheckpointException(path, name, "expected a float tensor (F32, F16, BF16, F64), found " + t.dtype());
         }
+        ByteBuffer src = map(t); // refuses tensors over 2 GiB before the array is sized
         float[] out = new float[Math.toIntExact(t.numel())];
-        widen(t.dtype(), map(t), FloatBuffer.wrap(out));
+        widen(t.dtype(), src, FloatBuffer.wrap(out));
         return out;
     }
 

@@ -4,7 +4,6 @@ import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
 
 import java.io.IOException;
 import java.nio.file.Files;
@@ -57,33 +56,39 @@ public final class TensorStore implements AutoCloseable {
     }
 
     private static TensorStore openSharded(Path index) {
-        JsonNode map;
+        JsonNode root;
         try {
-            map = new ObjectMapper().readTree(index.toFile()).get("weight_map");
+            root = CheckpointJson.parse(index, Files.readString(index), "corrupt index");
+        } catch (java.nio.charset.CharacterCodingException e) {
+            throw new CheckpointException(index, null, "corrupt index: not valid UTF-8");
         } catch (IOException e) {
-            throw new CheckpointException(index, null, "corrupt index: " + e.getMessage(), e);
+            throw new CheckpointException(index, null, "cannot read: " + e.getMessage(), e);
         }
+        JsonNode map = root == null ? null : root.get("weight_map");
         if (map == null || !map.isObject()) {
             throw new CheckpointException(index, "weight_map", "missing or not an object");
         }
         Map<String, String> wanted = new LinkedHashMap<>();
-        map.fields().forEachRemaining(e -> wanted.put(e.getKey(), e.getValue().asText()));
-        List<Path> shards = new ArrayList<>();
-        for (String shard : new java.util.LinkedHashSet<>(wanted.values())) {
-            Path p = index.resolveSibling(shard);
-            if (!Files.isRegularFile(p)) {
-                String tensor = wanted.entrySet().stream().filter(e -> e.getValue().equals(shard))
-                        .findFirst().map(Map.Entry::getKey).orElse(null);
-                throw new CheckpointException(index, "weight_map." + tensor, "shard '" + shard + "' is missing");
+        for (var it = map.fields(); it.hasNext();) {
+            var e = it.next();
+            if (!e.getValue().isTextual()) {
+                throw new CheckpointException(index, "weight_map." + e.getKey(), "shard must be a file name, found "
+                        + CheckpointJson.describe(e.getValue()));
             }
-            shards.add(p);
+            wanted.put(e.getKey(), e.getValue().textValue());
         }
-        TensorStore store = ofFiles(index.getParent(), shards);
+        Map<String, Path> shardPaths = new LinkedHashMap<>();
+        for (Map.Entry<String, String> e : wanted.entrySet()) {
+            if (!shardPaths.containsKey(e.getValue())) {
+                shardPaths.put(e.getValue(), ShardNames.resolve(index, e.getKey(), e.getValue()));
+            }
+        }
+        TensorStore store = ofFiles(index.getParent(), List.copyOf(shardPaths.values()));
         for (Map.Entry<String, String> e : wanted.entrySet()) {
             SafetensorsFile f = store.byName.get(e.getKey());
-            if (f == null || !f.path().getFileName().toString().equals(e.getValue())) {
+            if (f == null || !f.path().equals(shardPaths.get(e.getValue()))) {
                 store.close();
-                throw new CheckpointException(index.resolveSibling(e.getValue()), e.getKey(),
+                throw new CheckpointException(shardPaths.get(e.getValue()), e.getKey(),
                         "missing tensor (the index places it in this shard)");
             }
         }
@@ -127,10 +132,16 @@ public final class TensorStore implements AutoCloseable {
         return file(name).info(name);
     }
 
-    /** Reads a float tensor as float32, checking its shape; errors name file and tensor. */
+    /** Reads a float tensor (a weight) as float32, checking its dtype and shape; errors name file and tensor. */
     public NDArray read(String name, NDManager manager, long... expectedShape) {
         SafetensorsFile f = file(name);
         TensorInfo t = f.info(name);
+        // The one gate every weight passes (base model and adapters): an integer or bool tensor would
+        // load, then fail inside the engine at the first forward or be used as raw numbers.
+        if (!t.dtype().isFloat()) {
+            throw new CheckpointException(f.path(), name, "dtype " + t.dtype()
+                    + " cannot be a weight (weights must be F32, F16, BF16 or F64)");
+        }
         if (expectedShape.length > 0 && !java.util.Arrays.equals(t.shape(), expectedShape)) {
             throw new CheckpointException(f.path(), name, "wrong shape " + java.util.Arrays.toString(t.shape())
                     + ", expected " + java.util.Arrays.toString(expectedShape));

@@ -6,6 +6,7 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 
 import io.safetune.checkpoint.AtomicFiles;
 import io.safetune.checkpoint.CheckpointException;
+import io.safetune.checkpoint.CheckpointJson;
 
 import java.io.IOException;
 import java.nio.file.Files;
@@ -51,11 +52,12 @@ public final class PeftFormat {
         Path file = dir.resolve(CONFIG);
         JsonNode c;
         try {
-            c = JSON.readTree(Files.readString(file));
+            c = CheckpointJson.parse(file, Files.readString(file), "not valid JSON");
         } catch (NoSuchFileException e) {
             throw new CheckpointException(file, null, "file not found (is this a PEFT adapter folder?)");
         } catch (IOException e) {
-            throw new CheckpointException(file, null, "not valid JSON: " + e.getMessage(), e);
+            // not Jackson's message: it quotes the file (CheckpointJson.parse reports JSON errors itself)
+            throw new CheckpointException(file, null, "cannot read: " + e.getMessage(), e);
         }
         String type = c.path("peft_type").asText("");
         if (!type.equals("LORA")) {

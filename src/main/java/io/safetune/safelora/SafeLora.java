@@ -5,6 +5,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 
 import io.safetune.checkpoint.AtomicFiles;
 import io.safetune.checkpoint.CheckpointException;
+import io.safetune.checkpoint.CheckpointJson;
 import io.safetune.checkpoint.DType;
 import io.safetune.checkpoint.SafetensorsWriter;
 import io.safetune.checkpoint.TensorInfo;
@@ -159,11 +160,12 @@ public final class SafeLora {
     private static double readScaling(Path file) {
         JsonNode c;
         try {
-            c = new ObjectMapper().readTree(Files.readString(file));
+            c = CheckpointJson.parse(file, Files.readString(file), "not valid JSON");
         } catch (java.nio.file.NoSuchFileException e) {
             throw new CheckpointException(file, null, "file not found (is this a PEFT adapter folder?)");
         } catch (IOException e) {
-            throw new CheckpointException(file, null, "not valid JSON: " + e.getMessage(), e);
+            // not Jackson's message: it quotes the file (CheckpointJson.parse reports JSON errors itself)
+            throw new CheckpointException(file, null, "cannot read: " + e.getMessage(), e);
         }
         if (!c.path("peft_type").asText("").equals("LORA")) {
             throw new CheckpointException(file, "peft_type", "'" + c.path("peft_type").asText("") + "' is not LORA");
