@@ -1,5 +1,6 @@
 package io.safetune.cli;
 
+import io.safetune.checkpoint.AtomicFolders;
 import io.safetune.checkpoint.DType;
 import io.safetune.data.ExampleEncoder;
 import io.safetune.data.Jsonl;
@@ -25,7 +26,6 @@ import picocli.CommandLine.Option;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
 import java.util.List;
 import java.util.concurrent.Callable;
 
@@ -150,7 +150,7 @@ final class TrainCommand implements Callable<Integer> {
                         t.withCheckpointDir(out.resolve("checkpoints"));
                     }
                     if (a != null) {
-                        t.withExporter(a::save);
+                        t.withExporter(a::writeFiles);
                     }
                     result = t.fit(examples, ProgressBar.auto());
                 }
@@ -162,8 +162,11 @@ final class TrainCommand implements Callable<Integer> {
                 } else if (a != null) {
                     a.save(out);
                 } else {
-                    m.save(out, DType.F32);
-                    Files.copy(tok.file(), out.resolve(TextTokenizer.TOKENIZER_FILE), StandardCopyOption.REPLACE_EXISTING);
+                    // model and tokenizer as one folder; the run's checkpoints/ stay beside them
+                    AtomicFolders.writeFolder(out, name -> name.equals("checkpoints"), tmp -> {
+                        m.writeFiles(tmp, DType.F32);
+                        Files.copy(tok.file(), tmp.resolve(TextTokenizer.TOKENIZER_FILE));
+                    });
                 }
                 System.out.println(result);
                 System.out.println("wrote " + out + (a != null ? " (PEFT adapter)" : " (checkpoint)"));

@@ -9,6 +9,7 @@ import ai.djl.ndarray.types.Shape;
 import ai.djl.ndarray.types.SparseFormat;
 import ai.djl.nn.core.Linear;
 
+import io.safetune.checkpoint.AtomicFolders;
 import io.safetune.checkpoint.CheckpointException;
 import io.safetune.checkpoint.DType;
 import io.safetune.checkpoint.ModelConfig;
@@ -16,9 +17,6 @@ import io.safetune.checkpoint.SafetensorsWriter;
 import io.safetune.checkpoint.TensorStore;
 import io.safetune.train.TrainableModel;
 
-import java.io.IOException;
-import java.io.UncheckedIOException;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Collections;
@@ -309,14 +307,18 @@ public final class CausalLM implements TrainableModel, AutoCloseable {
 
     /**
      * Writes a Hugging Face checkpoint folder (config.json + model.safetensors) that transformers
-     * loads. Each file is written atomically; {@code dtype} is F32, F16 or BF16.
+     * loads, as one unit ({@link AtomicFolders}; whatever the folder held is replaced, so stale shards
+     * of an earlier save cannot shadow the new weights). {@code dtype} is F32, F16 or BF16.
      */
     public void save(Path folder, DType dtype) {
-        try {
-            Files.createDirectories(folder);
-        } catch (IOException e) {
-            throw new UncheckedIOException(e);
-        }
+        AtomicFolders.writeFolder(folder, tmp -> writeFiles(tmp, dtype));
+    }
+
+    /**
+     * Writes config.json and model.safetensors into a folder being assembled under a temporary name
+     * (to add files such as a tokenizer before it is renamed into place); not atomic on its own.
+     */
+    public void writeFiles(Path folder, DType dtype) {
         List<SafetensorsWriter.Entry> entries = new ArrayList<>();
         weights.forEach((name, w) -> entries.add(SafetensorsWriter.Entry.of(name, w, dtype)));
         SafetensorsWriter.write(folder.resolve(TensorStore.SINGLE), entries, Map.of("format", "pt"));
