@@ -104,7 +104,8 @@ final class TrainCommand implements Callable<Integer> {
     @Option(names = "--checkpoint-every", defaultValue = "0", description = "steps between checkpoints (0: at the end)")
     int checkpointEvery;
 
-    @Option(names = "--resume", paramLabel = "CHECKPOINT", description = "continue from a checkpoint folder")
+    @Option(names = "--resume", paramLabel = "CHECKPOINT", description = {"continue from a checkpoint folder; every flag that shapes the",
+        "run (LoRA and training settings, data) must match the checkpoint's, or the resume is refused"})
     Path resume;
 
     @Option(names = "--safelora-base", paramLabel = "DIR", description = {"Safe LoRA when training ends: the unaligned base of",
@@ -145,7 +146,7 @@ final class TrainCommand implements Callable<Integer> {
                         .gradAccumSteps(gradAccum).maxGradNorm(maxGradNorm).maxLength(maxLength).seed(seed)
                         .checkpointEvery(checkpointEvery).build();
                 TrainResult result;
-                try (Trainer t = resume == null ? new Trainer(m, tc) : Trainer.fromCheckpoint(resume, m)) {
+                try (Trainer t = resume == null ? new Trainer(m, tc) : Trainer.fromCheckpoint(resume, m, tc)) {
                     if (resume == null) {
                         t.withCheckpointDir(out.resolve("checkpoints"));
                     }

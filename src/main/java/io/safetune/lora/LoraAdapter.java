@@ -150,6 +150,7 @@ public final class LoraAdapter implements AutoCloseable {
             done.forEach(this::detach);
             throw e;
         }
+        model.describeTraining(config.trainingSettings());
         attached = true;
         return this;
     }
@@ -269,6 +270,9 @@ public final class LoraAdapter implements AutoCloseable {
     @Override
     public void close() {
         layers.values().forEach(this::detach);
+        if (attached) {
+            model.forgetTraining(config.trainingSettings().keySet());
+        }
         attached = false;
         manager.close();
     }

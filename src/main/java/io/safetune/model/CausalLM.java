@@ -24,6 +24,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Random;
+import java.util.TreeMap;
 
 /**
  * A Llama-family causal language model (llama, mistral, qwen2) over DJL's PyTorch engine:
@@ -47,6 +48,8 @@ public final class CausalLM implements TrainableModel, AutoCloseable {
     private final Map<String, NDArray> weights;
     /** Parameters registered for training (adapters, or weights for full fine-tuning). */
     private final LinkedHashMap<String, NDArray> trainable = new LinkedHashMap<>();
+    /** What the trainable parameters are (set by whoever registers them), for checkpoints and resume. */
+    private final Map<String, String> trainingSettings = new TreeMap<>();
 
     private CausalLM(ModelConfig config, NDManager manager, Map<String, NDArray> w) {
         this.config = config;
@@ -301,6 +304,25 @@ public final class CausalLM implements TrainableModel, AutoCloseable {
     /** Full fine-tuning: every weight becomes trainable under its checkpoint name. */
     public void unfreezeAll() {
         weights.forEach(this::registerTrainable);
+        trainingSettings.put(TRAINING, "full");
+    }
+
+    /** The settings key that says what is trained ("lora" or "full"). */
+    public static final String TRAINING = "training";
+
+    @Override
+    public Map<String, String> trainingSettings() {
+        return Collections.unmodifiableMap(new TreeMap<>(trainingSettings));
+    }
+
+    /** Records settings of what was registered for training (an adapter's r, alpha, …). */
+    public void describeTraining(Map<String, String> settings) {
+        trainingSettings.putAll(settings);
+    }
+
+    /** Forgets settings recorded by {@link #describeTraining} (the adapter was detached). */
+    public void forgetTraining(java.util.Collection<String> keys) {
+        keys.forEach(trainingSettings::remove);
     }
 
     // ---------------------------------------------------------------- saving
