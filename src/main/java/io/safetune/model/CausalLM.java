@@ -329,11 +329,13 @@ public final class CausalLM implements TrainableModel, AutoCloseable {
 
     /**
      * Writes a Hugging Face checkpoint folder (config.json + model.safetensors) that transformers
-     * loads, as one unit ({@link AtomicFolders}; whatever the folder held is replaced, so stale shards
-     * of an earlier save cannot shadow the new weights). {@code dtype} is F32, F16 or BF16.
+     * loads, as one unit ({@link AtomicFolders}). Every weight file and index of an earlier save is
+     * dropped (stale shards and their index would shadow the new model.safetensors); the folder's
+     * other files (a tokenizer written first, logs) are kept. {@code dtype} is F32, F16 or BF16.
      */
     public void save(Path folder, DType dtype) {
-        AtomicFolders.writeFolder(folder, tmp -> writeFiles(tmp, dtype));
+        AtomicFolders.writeFolder(folder, name -> !name.equals("config.json") && !name.endsWith(".safetensors")
+                && !name.equals(TensorStore.INDEX), tmp -> writeFiles(tmp, dtype));
     }
 
     /**
