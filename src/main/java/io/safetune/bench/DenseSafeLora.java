@@ -9,6 +9,7 @@ import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 
 import io.safetune.checkpoint.AtomicFiles;
+import io.safetune.checkpoint.AtomicFolders;
 import io.safetune.checkpoint.CheckpointException;
 import io.safetune.checkpoint.DType;
 import io.safetune.checkpoint.SafetensorsWriter;
@@ -113,9 +114,12 @@ final class DenseSafeLora {
                 }
                 rows.add(new Row(t.weight(), cos[i], projected));
             }
-            write(adapter, newB, outDir);
             Result result = new Result(tau, rows);
-            AtomicFiles.writeString(outDir.resolve(REPORT), toJson(result));
+            // weights and report as one unit, so a report never describes another run's weights
+            AtomicFolders.writeFolder(outDir, name -> !name.equals(PeftFormat.WEIGHTS) && !name.equals(REPORT), tmp -> {
+                write(adapter, newB, tmp);
+                AtomicFiles.writeString(tmp.resolve(REPORT), toJson(result));
+            });
             return result;
         }
     }

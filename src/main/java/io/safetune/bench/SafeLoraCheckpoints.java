@@ -4,6 +4,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 
 import io.safetune.checkpoint.AtomicFiles;
+import io.safetune.checkpoint.AtomicFolders;
 import io.safetune.checkpoint.DType;
 import io.safetune.checkpoint.SafetensorsWriter;
 import io.safetune.checkpoint.TensorStore;
@@ -155,6 +156,10 @@ final class SafeLoraCheckpoints {
      * permutation π, so every weight has its own share of the update along the alignment directions.
      */
     private static void writeAdapter(Path dir, int layers, int dim, int rank, long seed) {
+        AtomicFolders.writeFolder(dir, tmp -> writeAdapterFiles(tmp, layers, dim, rank, seed));
+    }
+
+    private static void writeAdapterFiles(Path dir, int layers, int dim, int rank, long seed) {
         int n = layers * MODULES.size();
         int[] order = permutation(n, new SplittableRandom(seed ^ 0x5AFE10AL));
         List<SafetensorsWriter.Entry> entries = new ArrayList<>();

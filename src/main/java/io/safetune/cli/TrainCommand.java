@@ -1,5 +1,6 @@
 package io.safetune.cli;
 
+import io.safetune.checkpoint.AtomicFolders;
 import io.safetune.checkpoint.DType;
 import io.safetune.data.ExampleEncoder;
 import io.safetune.data.Jsonl;
@@ -25,7 +26,6 @@ import picocli.CommandLine.Option;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
 import java.util.List;
 import java.util.concurrent.Callable;
 
@@ -104,7 +104,8 @@ final class TrainCommand implements Callable<Integer> {
     @Option(names = "--checkpoint-every", defaultValue = "0", description = "steps between checkpoints (0: at the end)")
     int checkpointEvery;
 
-    @Option(names = "--resume", paramLabel = "CHECKPOINT", description = "continue from a checkpoint folder")
+    @Option(names = "--resume", paramLabel = "CHECKPOINT", description = {"continue from a checkpoint folder; every flag that shapes the",
+        "run (LoRA and training settings, data) must match the checkpoint's, or the resume is refused"})
     Path resume;
 
     @Option(names = "--safelora-base", paramLabel = "DIR", description = {"Safe LoRA when training ends: the unaligned base of",
@@ -145,12 +146,12 @@ final class TrainCommand implements Callable<Integer> {
                         .gradAccumSteps(gradAccum).maxGradNorm(maxGradNorm).maxLength(maxLength).seed(seed)
                         .checkpointEvery(checkpointEvery).build();
                 TrainResult result;
-                try (Trainer t = resume == null ? new Trainer(m, tc) : Trainer.fromCheckpoint(resume, m)) {
+                try (Trainer t = resume == null ? new Trainer(m, tc) : Trainer.fromCheckpoint(resume, m, tc)) {
                     if (resume == null) {
                         t.withCheckpointDir(out.resolve("checkpoints"));
                     }
                     if (a != null) {
-                        t.withExporter(a::save);
+                        t.withExporter(a::writeFiles);
                     }
                     result = t.fit(examples, ProgressBar.auto());
                 }
@@ -162,8 +163,11 @@ final class TrainCommand implements Callable<Integer> {
                 } else if (a != null) {
                     a.save(out);
                 } else {
-                    m.save(out, DType.F32);
-                    Files.copy(tok.file(), out.resolve(TextTokenizer.TOKENIZER_FILE), StandardCopyOption.REPLACE_EXISTING);
+                    // model and tokenizer as one folder; the run's checkpoints/ stay beside them
+                    AtomicFolders.writeFolder(out, name -> name.equals("checkpoints"), tmp -> {
+                        m.writeFiles(tmp, DType.F32);
+                        Files.copy(tok.file(), tmp.resolve(TextTokenizer.TOKENIZER_FILE));
+                    });
                 }
                 System.out.println(result);
                 System.out.println("wrote " + out + (a != null ? " (PEFT adapter)" : " (checkpoint)"));

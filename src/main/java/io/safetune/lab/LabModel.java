@@ -130,10 +130,20 @@ public final class LabModel implements AutoCloseable {
         }
     }
 
-    /** Attaches a PEFT adapter folder (detaching the current one). */
+    /**
+     * Attaches a PEFT adapter folder in place of the current one, all or nothing: the folder is read
+     * and checked before the current adapter is detached, so a bad folder leaves the model (and the
+     * adapter it had) exactly as they were.
+     */
     public LabModel attach(Path adapterDir) {
-        detach();
-        adapter = LoraAdapter.load(lm, adapterDir);
+        LoraAdapter next = LoraAdapter.read(lm, adapterDir);
+        try {
+            detach();
+            adapter = next.attach();
+        } catch (RuntimeException e) {
+            next.close();
+            throw e;
+        }
         return this;
     }
 

@@ -4,19 +4,13 @@ import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.Shape;
 
-import io.safetune.checkpoint.CheckpointException;
+import io.safetune.checkpoint.AtomicFolders;
 import io.safetune.checkpoint.SafetensorsWriter;
-import io.safetune.checkpoint.TensorInfo;
-import io.safetune.checkpoint.TensorStore;
 import io.safetune.model.CausalLM;
 import io.safetune.model.Projection;
 
-import java.io.IOException;
-import java.io.UncheckedIOException;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
-import java.util.Arrays;
 import java.util.Collections;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -35,6 +29,7 @@ public final class LoraAdapter implements AutoCloseable {
     private final NDManager manager;
     private final Map<String, LoraLayer> layers;
     private String baseModel;
+    private boolean attached;
 
     private LoraAdapter(CausalLM model, LoraConfig config, NDManager manager, Map<String, LoraLayer> layers) {
         this.model = model;
@@ -48,8 +43,13 @@ public final class LoraAdapter implements AutoCloseable {
      * a = √5), B = 0, so the model's output is unchanged until training moves B. Deterministic in seed.
      */
     public static LoraAdapter inject(CausalLM model, LoraConfig config, long seed) {
+        for (int l : config.layers()) {
+            if (l >= model.numLayers()) {
+                throw new IllegalArgumentException("layers: " + l + " but the model has " + model.numLayers() + " layers");
+            }
+        }
         Random rng = new Random(seed);
-        return attach(model, config, (module, target, m) -> {
+        return build(model, config, (target, m) -> {
             int r = config.r();
             int dIn = (int) target.inFeatures();
             float bound = (float) (1 / Math.sqrt(dIn));
@@ -58,120 +58,119 @@ public final class LoraAdapter implements AutoCloseable {
                 a[i] = (rng.nextFloat() * 2 - 1) * bound;
             }
             return new NDArray[] {m.create(a, new Shape(r, dIn)), m.zeros(new Shape(target.outFeatures(), r))};
-        });
+        }).attach();
     }
 
     /**
-     * Loads a PEFT adapter folder onto {@code model}. Errors name the file and key: a module the model
-     * does not have, a shape that does not fit the base model, a tensor missing or left over.
+     * Loads a PEFT adapter folder onto {@code model}, all or nothing: the whole folder is checked and
+     * read first ({@link #read}), then attached in one step. Errors name the file and key: a module the
+     * model does not have, a shape or dtype that does not fit, a tensor missing or left over, a
+     * non-finite value. On any error the model is exactly as it was.
      */
     public static LoraAdapter load(CausalLM model, Path dir) {
-        PeftFormat.Parsed parsed = PeftFormat.readConfig(dir);
-        Path weights = dir.resolve(PeftFormat.WEIGHTS);
-        try (TensorStore store = TensorStore.open(weights)) {
-            List<String> expected = new ArrayList<>();
-            for (String name : store.names()) {
-                String[] k = PeftFormat.parseKey(name);
-                if (k == null) {
-                    throw new CheckpointException(weights, name, "not a LoRA weight of a Linear layer (lora_A/lora_B) — unsupported");
-                }
-                checkModule(model, k[0], weights, name);
-            }
-            LoraAdapter adapter = attach(model, parsed.config(), (module, target, m) -> {
-                String ka = PeftFormat.key(module, 'A');
-                String kb = PeftFormat.key(module, 'B');
-                expected.add(ka);
-                expected.add(kb);
-                for (String key : List.of(ka, kb)) {
-                    if (!store.contains(key)) {
-                        throw new CheckpointException(weights, key, "missing tensor (adapter_config.json targets "
-                                + module + ")");
-                    }
-                }
-                long[] shapeA = {parsed.config().r(), target.inFeatures()};
-                long[] shapeB = {target.outFeatures(), parsed.config().r()};
-                checkShape(store.info(ka), shapeA, weights);
-                checkShape(store.info(kb), shapeB, weights);
-                return new NDArray[] {store.read(ka, m), store.read(kb, m)};
-            });
-            List<String> extra = new ArrayList<>(store.names());
-            extra.removeAll(expected);
-            if (!extra.isEmpty()) {
-                adapter.close();
-                throw new CheckpointException(weights, extra.get(0),
-                        "tensor for a module that adapter_config.json does not target");
-            }
-            adapter.baseModel = parsed.baseModel();
-            return adapter;
+        LoraAdapter adapter = read(model, dir);
+        try {
+            return adapter.attach();
+        } catch (RuntimeException e) {
+            adapter.close();
+            throw e;
         }
     }
 
-    private static void checkModule(CausalLM model, String module, Path file, String key) {
-        String[] parts = module.split("\\.");
-        boolean ok = parts.length == 5 && parts[0].equals("model") && parts[1].equals("layers")
-                && parts[4].matches("[qkvo]_proj|gate_proj|up_proj|down_proj")
-                && parts[3].equals(parts[4].matches("[qkvo]_proj") ? "self_attn" : "mlp");
-        int layer = -1;
-        if (ok) {
-            try {
-                layer = Integer.parseInt(parts[2]);
-            } catch (NumberFormatException e) {
-                ok = false;
-            }
-        }
-        if (!ok || layer < 0 || layer >= model.numLayers()) {
-            throw new CheckpointException(file, key, "targets module '" + module + "', which the model ("
-                    + model.config().modelType() + ", " + model.numLayers() + " layers) does not have");
-        }
-    }
-
-    private static void checkShape(TensorInfo t, long[] expected, Path file) {
-        if (!Arrays.equals(t.shape(), expected)) {
-            throw new CheckpointException(file, t.name(), "shape " + Arrays.toString(t.shape())
-                    + " does not fit the base model, which needs " + Arrays.toString(expected)
-                    + " (was the adapter trained on another model?)");
-        }
+    /**
+     * Reads and checks an adapter folder for {@code model} without touching the model: the result is
+     * detached ({@link #attached()} is false) until {@link #attach()}. Lets a caller swap adapters
+     * without a window where a bad folder has already cost it the old one.
+     */
+    public static LoraAdapter read(CausalLM model, Path dir) {
+        AdapterCheck.Checked checked = AdapterCheck.read(model, dir);
+        LoraAdapter adapter = build(model, checked.parsed().config(), (target, m) -> new NDArray[] {
+            m.create(checked.values().get(PeftFormat.key(target.name(), 'A')), new Shape(checked.parsed().config().r(), target.inFeatures())),
+            m.create(checked.values().get(PeftFormat.key(target.name(), 'B')), new Shape(target.outFeatures(), checked.parsed().config().r()))});
+        adapter.baseModel = checked.parsed().baseModel();
+        return adapter;
     }
 
     /** Makes A and B for one target; called in layer order. */
     private interface Factory {
-        NDArray[] create(String module, Projection target, NDManager manager);
+        NDArray[] create(Projection target, NDManager manager);
     }
 
-    private static LoraAdapter attach(CausalLM model, LoraConfig config, Factory factory) {
-        for (int l : config.layers()) {
-            if (l >= model.numLayers()) {
-                throw new IllegalArgumentException("layers: " + l + " but the model has " + model.numLayers() + " layers");
-            }
-        }
+    /** The adapter's layers over fresh arrays in its own sub-manager; the model is not touched. */
+    private static LoraAdapter build(CausalLM model, LoraConfig config, Factory factory) {
         NDManager manager = model.manager().newSubManager();
         Map<String, LoraLayer> layers = new LinkedHashMap<>();
         try {
             NDArray scaling = manager.create((float) config.scaling());
-            for (int l = 0; l < model.numLayers(); l++) {
-                if (!config.targetsLayer(l)) {
-                    continue;
-                }
-                for (String module : CausalLM.linearModules()) {
-                    if (!config.targetModules().contains(module)) {
-                        continue;
-                    }
-                    Projection target = model.projection(l, module);
-                    NDArray[] ab = factory.create(target.name(), target, manager);
-                    layers.put(target.name(), new LoraLayer(target, ab[0], ab[1], scaling, (float) config.dropout()));
-                }
+            for (Projection target : AdapterCheck.targets(model, config)) {
+                NDArray[] ab = factory.create(target, manager);
+                layers.put(target.name(), new LoraLayer(target, ab[0], ab[1], scaling, (float) config.dropout()));
+            }
+            // a parameter that cannot take a gradient would fail registration half-way: fail here instead
+            for (LoraLayer l : layers.values()) {
+                l.a().setRequiresGradient(true);
+                l.b().setRequiresGradient(true);
             }
         } catch (RuntimeException e) {
             manager.close();
             throw e;
         }
-        for (Map.Entry<String, LoraLayer> e : layers.entrySet()) {
-            LoraLayer layer = e.getValue();
-            layer.target().setAdapter(layer);
-            model.registerTrainable(PeftFormat.key(e.getKey(), 'A'), layer.a());
-            model.registerTrainable(PeftFormat.key(e.getKey(), 'B'), layer.b());
-        }
         return new LoraAdapter(model, config, manager, layers);
+    }
+
+    /**
+     * Puts this (detached) adapter on its model in one step: every precondition is checked before the
+     * first change (no target already adapted, no parameter name taken), and should a change still
+     * fail, the ones made are undone. Returns this.
+     */
+    public LoraAdapter attach() {
+        if (attached) {
+            throw new IllegalStateException("adapter is already attached");
+        }
+        for (Map.Entry<String, LoraLayer> e : layers.entrySet()) {
+            if (e.getValue().target().adapter() != null) {
+                throw new IllegalStateException(e.getKey() + " already has an adapter; close it first (the model was not changed)");
+            }
+            for (char w : new char[] {'A', 'B'}) {
+                if (model.trainableParameters().containsKey(PeftFormat.key(e.getKey(), w))) {
+                    throw new IllegalStateException(PeftFormat.key(e.getKey(), w)
+                            + " is already a trainable parameter of the model (the model was not changed)");
+                }
+            }
+        }
+        List<LoraLayer> done = new ArrayList<>();
+        try {
+            for (LoraLayer layer : layers.values()) {
+                done.add(layer);
+                layer.target().setAdapter(layer);
+                model.registerTrainable(PeftFormat.key(layer.target().name(), 'A'), layer.a());
+                model.registerTrainable(PeftFormat.key(layer.target().name(), 'B'), layer.b());
+            }
+        } catch (RuntimeException e) {
+            done.forEach(this::detach);
+            throw e;
+        }
+        model.describeTraining(config.trainingSettings());
+        attached = true;
+        return this;
+    }
+
+    /** Whether the adapter is on its model (side paths or merged weights, and registered parameters). */
+    public boolean attached() {
+        return attached;
+    }
+
+    /** Undoes one layer's attachment, touching only what is this adapter's. */
+    private void detach(LoraLayer l) {
+        if (l.target().adapter() == l) {
+            l.target().setAdapter(null);
+        }
+        for (NDArray p : new NDArray[] {l.a(), l.b()}) {
+            String key = PeftFormat.key(l.target().name(), p == l.a() ? 'A' : 'B');
+            if (model.trainableParameters().get(key) == p) {
+                model.unregisterTrainable(key);
+            }
+        }
     }
 
     public LoraConfig config() {
@@ -199,17 +198,26 @@ public final class LoraAdapter implements AutoCloseable {
         return this;
     }
 
-    /** Writes adapter_config.json and adapter_model.safetensors (float32), each atomically. */
+    /**
+     * Writes adapter_config.json and adapter_model.safetensors (float32) to {@code dir} as one unit
+     * ({@link AtomicFolders}): a reader or a killed run never pairs these weights with another save's
+     * config. Other entries of {@code dir} (a run's checkpoints/, reports) are kept.
+     */
     public void save(Path dir) {
-        try {
-            Files.createDirectories(dir);
-        } catch (IOException e) {
-            throw new UncheckedIOException(e);
-        }
+        AtomicFolders.writeFolder(dir, name -> !name.equals(PeftFormat.WEIGHTS) && !name.equals(PeftFormat.CONFIG),
+                this::writeFiles);
+    }
+
+    /**
+     * Writes the two adapter files into a folder that is itself being assembled under a temporary
+     * name (a training checkpoint's {@link io.safetune.train.CheckpointExporter}); on its own this is
+     * not atomic as a pair: use {@link #save}.
+     */
+    public void writeFiles(Path folder) {
         List<SafetensorsWriter.Entry> entries = new ArrayList<>();
         tensors().forEach((k, v) -> entries.add(SafetensorsWriter.Entry.of(k, v)));
-        SafetensorsWriter.write(dir.resolve(PeftFormat.WEIGHTS), entries, Map.of("format", "pt"));
-        PeftFormat.writeConfig(dir, config, baseModel);
+        SafetensorsWriter.write(folder.resolve(PeftFormat.WEIGHTS), entries, Map.of("format", "pt"));
+        PeftFormat.writeConfig(folder, config, baseModel);
     }
 
     /**
@@ -261,14 +269,11 @@ public final class LoraAdapter implements AutoCloseable {
      */
     @Override
     public void close() {
-        for (Map.Entry<String, LoraLayer> e : layers.entrySet()) {
-            LoraLayer l = e.getValue();
-            if (l.target().adapter() == l) {
-                l.target().setAdapter(null);
-            }
-            model.unregisterTrainable(PeftFormat.key(e.getKey(), 'A'));
-            model.unregisterTrainable(PeftFormat.key(e.getKey(), 'B'));
+        layers.values().forEach(this::detach);
+        if (attached) {
+            model.forgetTraining(config.trainingSettings().keySet());
         }
+        attached = false;
         manager.close();
     }
 }

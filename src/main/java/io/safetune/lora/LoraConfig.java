@@ -70,4 +70,20 @@ public record LoraConfig(int r, double alpha, double dropout, List<String> targe
     public boolean targetsLayer(int layer) {
         return layers.isEmpty() || layers.contains(layer);
     }
+
+    /**
+     * The settings a training checkpoint records and a resume must not change, by stable key
+     * (see {@code TrainableModel.trainingSettings}). Targets are sorted: their order changes nothing.
+     */
+    public java.util.Map<String, String> trainingSettings() {
+        java.util.Map<String, String> s = new java.util.TreeMap<>();
+        s.put(io.safetune.model.CausalLM.TRAINING, "lora");
+        s.put("lora.r", Integer.toString(r));
+        s.put("lora.alpha", Double.toString(alpha));
+        s.put("lora.dropout", Double.toString(dropout));
+        s.put("lora.target_modules", new java.util.TreeSet<>(targetModules).toString());
+        s.put("lora.layers", layers.isEmpty() ? "all" : new java.util.TreeSet<>(layers).toString());
+        s.put("lora.use_rslora", Boolean.toString(useRslora));
+        return s;
+    }
 }

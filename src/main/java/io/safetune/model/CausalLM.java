@@ -9,6 +9,7 @@ import ai.djl.ndarray.types.Shape;
 import ai.djl.ndarray.types.SparseFormat;
 import ai.djl.nn.core.Linear;
 
+import io.safetune.checkpoint.AtomicFolders;
 import io.safetune.checkpoint.CheckpointException;
 import io.safetune.checkpoint.DType;
 import io.safetune.checkpoint.ModelConfig;
@@ -16,9 +17,6 @@ import io.safetune.checkpoint.SafetensorsWriter;
 import io.safetune.checkpoint.TensorStore;
 import io.safetune.train.TrainableModel;
 
-import java.io.IOException;
-import java.io.UncheckedIOException;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Collections;
@@ -26,6 +24,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Random;
+import java.util.TreeMap;
 
 /**
  * A Llama-family causal language model (llama, mistral, qwen2) over DJL's PyTorch engine:
@@ -53,6 +52,8 @@ public final class CausalLM implements TrainableModel, AutoCloseable {
     private final Map<String, NDArray> weights;
     /** Parameters registered for training (adapters, or weights for full fine-tuning). */
     private final LinkedHashMap<String, NDArray> trainable = new LinkedHashMap<>();
+    /** What the trainable parameters are (set by whoever registers them), for checkpoints and resume. */
+    private final Map<String, String> trainingSettings = new TreeMap<>();
 
     private CausalLM(ModelConfig config, NDManager manager, Map<String, NDArray> w) {
         this.config = config;
@@ -307,20 +308,45 @@ public final class CausalLM implements TrainableModel, AutoCloseable {
     /** Full fine-tuning: every weight becomes trainable under its checkpoint name. */
     public void unfreezeAll() {
         weights.forEach(this::registerTrainable);
+        trainingSettings.put(TRAINING, "full");
+    }
+
+    /** The settings key that says what is trained ("lora" or "full"). */
+    public static final String TRAINING = "training";
+
+    @Override
+    public Map<String, String> trainingSettings() {
+        return Collections.unmodifiableMap(new TreeMap<>(trainingSettings));
+    }
+
+    /** Records settings of what was registered for training (an adapter's r, alpha, …). */
+    public void describeTraining(Map<String, String> settings) {
+        trainingSettings.putAll(settings);
+    }
+
+    /** Forgets settings recorded by {@link #describeTraining} (the adapter was detached). */
+    public void forgetTraining(java.util.Collection<String> keys) {
+        keys.forEach(trainingSettings::remove);
     }
 
     // ---------------------------------------------------------------- saving
 
     /**
      * Writes a Hugging Face checkpoint folder (config.json + model.safetensors) that transformers
-     * loads. Each file is written atomically; {@code dtype} is F32, F16 or BF16.
+     * loads, as one unit ({@link AtomicFolders}). Every weight file and index of an earlier save is
+     * dropped (stale shards and their index would shadow the new model.safetensors); the folder's
+     * other files (a tokenizer written first, logs) are kept. {@code dtype} is F32, F16 or BF16.
      */
     public void save(Path folder, DType dtype) {
-        try {
-            Files.createDirectories(folder);
-        } catch (IOException e) {
-            throw new UncheckedIOException(e);
-        }
+        AtomicFolders.writeFolder(folder, name -> !name.equals("config.json") && !name.endsWith(".safetensors")
+                && !name.equals(TensorStore.INDEX), tmp -> writeFiles(tmp, dtype));
+    }
+
+    /**
+     * Writes config.json and model.safetensors into a folder being assembled under a temporary name
+     * (to add files such as a tokenizer before it is renamed into place); not atomic on its own.
+     */
+    public void writeFiles(Path folder, DType dtype) {
         List<SafetensorsWriter.Entry> entries = new ArrayList<>();
         weights.forEach((name, w) -> entries.add(SafetensorsWriter.Entry.of(name, w, dtype)));
         SafetensorsWriter.write(folder.resolve(TensorStore.SINGLE), entries, Map.of("format", "pt"));

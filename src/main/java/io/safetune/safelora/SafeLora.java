@@ -3,7 +3,7 @@ package io.safetune.safelora;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 
-import io.safetune.checkpoint.AtomicFiles;
+import io.safetune.checkpoint.AtomicFolders;
 import io.safetune.checkpoint.CheckpointException;
 import io.safetune.checkpoint.CheckpointJson;
 import io.safetune.checkpoint.DType;
@@ -31,6 +31,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.OptionalDouble;
+import java.util.Set;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
@@ -85,7 +86,7 @@ public final class SafeLora {
     /**
      * Runs Safe LoRA and writes the projected adapter to {@code outDir} in PEFT's format
      * (adapter_config.json copied unchanged; adapter_model.safetensors in F32 with the same keys and
-     * the new B's), plus {@link #REPORT_JSON} and {@link #REPORT_CSV}. Each file is written atomically.
+     * the new B's), plus {@link #REPORT_JSON} and {@link #REPORT_CSV}, all four as one unit.
      *
      * @param base       the unaligned base checkpoint (e.g. Llama-2-7b-hf)
      * @param aligned    its aligned version (e.g. Llama-2-7b-chat-hf), the model the adapter was trained on
@@ -148,9 +149,10 @@ public final class SafeLora {
             OptionalDouble pdst = newB.isEmpty() ? OptionalDouble.empty() : OptionalDouble.of(pdstSum / newB.size());
             SafeLoraResult result = new SafeLoraResult(cfg, tau, pdst, rows);
             if (outDir != null) {
-                write(adapter, adapterDir, newB, outDir);
-                result.writeJson(outDir.resolve(REPORT_JSON));
-                result.writeCsv(outDir.resolve(REPORT_CSV));
+                write(adapter, adapterDir, newB, outDir, tmp -> {
+                    result.writeJson(tmp.resolve(REPORT_JSON));
+                    result.writeCsv(tmp.resolve(REPORT_CSV));
+                });
             }
             return result;
         }
@@ -526,22 +528,25 @@ public final class SafeLora {
         return cos.length == 0 ? OptionalDouble.empty() : OptionalDouble.of(cos[Math.min(cfg.numProjLayers(), cos.length) - 1]);
     }
 
-    /** Writes {@code adapterDir}'s adapter to {@code outDir} with the B's in {@code newB} replaced (shared with the controls). */
-    static void write(TensorStore adapter, Path adapterDir, Map<String, float[]> newB, Path outDir) {
-        try {
-            Files.createDirectories(outDir);
-        } catch (IOException e) {
-            throw new UncheckedIOException("cannot create " + outDir + ": " + e.getMessage(), e);
-        }
-        List<SafetensorsWriter.Entry> entries = new ArrayList<>();
-        for (String key : adapter.names()) {
-            float[] projected = newB.get(key);
-            entries.add(SafetensorsWriter.Entry.ofFloats(key, adapter.info(key).shape(),
-                    projected != null ? () -> projected : () -> adapter.readFloats(key), DType.F32));
-        }
-        SafetensorsWriter.write(outDir.resolve(ADAPTER_WEIGHTS), entries, Map.of("format", "pt"));
-        Path config = adapterDir.resolve(ADAPTER_CONFIG);
-        AtomicFiles.write(outDir.resolve(ADAPTER_CONFIG), tmp -> Files.copy(config, tmp, StandardCopyOption.REPLACE_EXISTING));
+    /**
+     * Writes {@code adapterDir}'s adapter to {@code outDir} with the B's in {@code newB} replaced
+     * (shared with the controls), the two adapter files and {@code reports} as one unit
+     * ({@link AtomicFolders}); other entries of {@code outDir} (before-safelora/, checkpoints/) are kept.
+     */
+    static void write(TensorStore adapter, Path adapterDir, Map<String, float[]> newB, Path outDir,
+            AtomicFolders.Body reports) {
+        Set<String> written = Set.of(ADAPTER_WEIGHTS, ADAPTER_CONFIG, REPORT_JSON, REPORT_CSV);
+        AtomicFolders.writeFolder(outDir, name -> !written.contains(name), tmp -> {
+            List<SafetensorsWriter.Entry> entries = new ArrayList<>();
+            for (String key : adapter.names()) {
+                float[] projected = newB.get(key);
+                entries.add(SafetensorsWriter.Entry.ofFloats(key, adapter.info(key).shape(),
+                        projected != null ? () -> projected : () -> adapter.readFloats(key), DType.F32));
+            }
+            SafetensorsWriter.write(tmp.resolve(ADAPTER_WEIGHTS), entries, Map.of("format", "pt"));
+            Files.copy(adapterDir.resolve(ADAPTER_CONFIG), tmp.resolve(ADAPTER_CONFIG));
+            reports.writeTo(tmp);
+        });
     }
 
     /** float → double is exact, so FP32 mode needs no rounding here. */

@@ -56,7 +56,7 @@ public final class SafeLoraControls {
                 double before = normBA(b, a, r);
                 ratios.put(weight, before > 0 ? normBA(pb, a, r) / before : Double.NaN);
             }
-            SafeLora.write(adapter, adapterDir, newB, outDir);
+            SafeLora.write(adapter, adapterDir, newB, outDir, tmp -> { });
             return ratios;
         }
     }
@@ -104,7 +104,7 @@ public final class SafeLoraControls {
                     newB.put(key, b);
                 }
             }
-            SafeLora.write(adapter, adapterDir, newB, outDir);
+            SafeLora.write(adapter, adapterDir, newB, outDir, tmp -> { });
         }
     }
 

@@ -6,11 +6,12 @@ import ai.djl.ndarray.NDManager;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
 
+import io.safetune.checkpoint.AtomicFolders;
+
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
@@ -28,8 +29,8 @@ import java.util.stream.Stream;
  *   <li>{@code trainer_state.json}: a {@link TrainerState},</li>
  *   <li>whatever the {@link CheckpointExporter} adds.</li>
  * </ul>
- * A folder is written under a temporary name and renamed when complete, so a crash leaves either the
- * old set of checkpoints or the new one; only the newest {@code keep} are kept.
+ * A folder is written as a unit by {@link AtomicFolders} (temporary name, then a rename), so a crash
+ * leaves either the old set of checkpoints or the new one; only the newest {@code keep} are kept.
  */
 public final class Checkpoints {
 
@@ -37,7 +38,6 @@ public final class Checkpoints {
     public static final String OPTIMIZER_FILE = "optimizer.safetensors";
     public static final String STATE_FILE = "trainer_state.json";
     private static final Pattern NAME = Pattern.compile("checkpoint-(\\d+)");
-    private static final String TEMP_PREFIX = ".tmp-checkpoint-";
     private static final ObjectMapper JSON = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
 
     private Checkpoints() {
@@ -52,34 +52,21 @@ public final class Checkpoints {
     public static Path write(Path root, Map<String, NDArray> parameters, AdamW optimizer,
                              TrainerState state, CheckpointExporter exporter, int keep) {
         Path target = root.resolve("checkpoint-" + state.globalStep());
-        Path temp = root.resolve(TEMP_PREFIX + state.globalStep() + "-" + System.nanoTime());
-        try {
-            Files.createDirectories(root);
-            Files.createDirectory(temp);
+        // replaced as a whole: a same-step checkpoint of an earlier run must not lend it stale files
+        AtomicFolders.writeFolder(target, temp -> {
             NamedTensors.write(temp.resolve(PARAMETERS_FILE), parameters);
             NamedTensors.write(temp.resolve(OPTIMIZER_FILE), optimizer.state());
             JSON.writeValue(temp.resolve(STATE_FILE).toFile(), state);
             if (exporter != null) {
                 exporter.export(temp);
             }
-            if (Files.exists(target)) {
-                Path old = root.resolve(TEMP_PREFIX + "old-" + System.nanoTime());
-                Files.move(target, old, StandardCopyOption.ATOMIC_MOVE);
-                Files.move(temp, target, StandardCopyOption.ATOMIC_MOVE);
-                deleteTree(old);
-            } else {
-                Files.move(temp, target, StandardCopyOption.ATOMIC_MOVE);
-            }
+        });
+        try {
             prune(root, target, keep);
-            return target;
         } catch (IOException e) {
-            try {
-                deleteTree(temp);
-            } catch (IOException suppressed) {
-                e.addSuppressed(suppressed);
-            }
-            throw new UncheckedIOException("could not write checkpoint " + target, e);
+            throw new UncheckedIOException("wrote checkpoint " + target + " but could not prune older ones", e);
         }
+        return target;
     }
 
     /** The checkpoints under {@code root}, oldest first (by step). */

@@ -3,6 +3,7 @@ package io.safetune.train;
 import ai.djl.ndarray.NDArray;
 
 import java.util.LinkedHashMap;
+import java.util.Map;
 
 /**
  * What the trainer needs from a model: its trainable leaves and a differentiable forward.
@@ -28,4 +29,14 @@ public interface TrainableModel {
      * @return float32 [B, T, V]
      */
     NDArray logits(NDArray inputIds, NDArray attentionMask, boolean training);
+
+    /**
+     * Settings outside {@link TrainConfig} that decide what training these parameters means, e.g. a
+     * LoRA adapter's r, alpha, dropout and targets, or full fine-tuning. Stored in every checkpoint; a
+     * resume whose model reports different settings is refused. Keys are stable names, values their
+     * canonical text. None by default.
+     */
+    default Map<String, String> trainingSettings() {
+        return Map.of();
+    }
 }

@@ -65,6 +65,7 @@ public final class Trainer implements AutoCloseable {
     private final List<Double> gradNorms = new ArrayList<>();
     private double priorSeconds;
     private String expectedFingerprint;
+    private int expectedExamples;
 
     public Trainer(TrainableModel model, TrainConfig config) {
         this.model = model;
@@ -85,17 +86,48 @@ public final class Trainer implements AutoCloseable {
     }
 
     /**
-     * A trainer positioned at the checkpoint: parameters copied into the model in place, AdamW's
-     * state and step count restored, histories loaded; checkpoints go on into the checkpoint's
-     * parent folder. A custom schedule, step function or exporter must be set again.
+     * A trainer positioned at the checkpoint, with the checkpoint's own {@link TrainConfig}:
+     * parameters copied into the model in place, AdamW's state and step count restored, histories
+     * loaded; checkpoints go on into the checkpoint's parent folder. A custom schedule, step function
+     * or exporter must be set again. Refused, naming each field, when the model's
+     * {@link TrainableModel#trainingSettings() training settings} differ from the checkpoint's.
      */
     public static Trainer fromCheckpoint(Path checkpoint, TrainableModel model) {
+        return fromCheckpoint(checkpoint, model, null);
+    }
+
+    /**
+     * As {@link #fromCheckpoint(Path, TrainableModel)}, for a caller that has a configuration of its
+     * own (a command line): refused, naming each field with both values, unless {@code requested}
+     * equals the checkpoint's configuration in every field that affects the run; the bookkeeping
+     * fields ({@link ResumeCheck#BOOKKEEPING}: when to checkpoint, how many to keep, how often to log)
+     * are taken from {@code requested}.
+     *
+     * @param requested the configuration the caller would train with; null to use the checkpoint's
+     */
+    public static Trainer fromCheckpoint(Path checkpoint, TrainableModel model, TrainConfig requested) {
         TrainerState state = Checkpoints.readState(checkpoint);
-        if (state.formatVersion() != TrainerState.FORMAT_VERSION) {
+        if (state.formatVersion() != TrainerState.FORMAT_VERSION && state.formatVersion() != 1) {
             throw new IllegalArgumentException("unsupported trainer_state formatVersion "
                     + state.formatVersion() + " in " + checkpoint);
         }
-        Trainer t = new Trainer(model, state.config());
+        List<ResumeCheck.Difference> changed = new ArrayList<>();
+        if (requested != null) {
+            changed.addAll(ResumeCheck.config(state.config(), requested));
+        }
+        Map<String, String> settings = model.trainingSettings();
+        if (state.settings() != null) {
+            changed.addAll(ResumeCheck.settings(state.settings(), settings));
+        } else if (!settings.isEmpty()) {
+            throw new IllegalArgumentException("cannot resume from " + checkpoint + ": its trainer_state.json "
+                    + "(formatVersion 1) does not record the run's training settings, so this run's "
+                    + settings + " cannot be checked against it; start a new run");
+        }
+        ResumeCheck.refuse(checkpoint, changed);
+        TrainConfig config = requested == null ? state.config() : state.config().toBuilder()
+                .checkpointEvery(requested.checkpointEvery()).keepCheckpoints(requested.keepCheckpoints())
+                .logEvery(requested.logEvery()).build();
+        Trainer t = new Trainer(model, config);
         try {
             if (!new TreeSet<>(state.parameterNames()).equals(new TreeSet<>(t.params.keySet()))) {
                 throw new IllegalArgumentException("checkpoint parameters " + state.parameterNames()
@@ -109,6 +141,7 @@ public final class Trainer implements AutoCloseable {
             t.gradNorms.addAll(state.gradNorms());
             t.priorSeconds = state.elapsedSeconds();
             t.expectedFingerprint = state.examplesFingerprint();
+            t.expectedExamples = state.examples();
             t.checkpointDir = checkpoint.toAbsolutePath().getParent();
             return t;
         } catch (RuntimeException e) {
@@ -178,8 +211,9 @@ public final class Trainer implements AutoCloseable {
         TrainListener events = listener == null ? TrainListener.NONE : listener;
         String fingerprint = fingerprint(examples);
         if (expectedFingerprint != null && !expectedFingerprint.equals(fingerprint)) {
-            throw new IllegalArgumentException("the examples differ from those the checkpoint was "
-                    + "trained on (fingerprint " + fingerprint + " vs " + expectedFingerprint + ")");
+            throw new IllegalArgumentException("examples: the examples differ from those the checkpoint was "
+                    + "trained on (checkpoint has " + expectedExamples + " examples, fingerprint " + expectedFingerprint
+                    + "; this run has " + examples.size() + ", fingerprint " + fingerprint + ")");
         }
         DataPlan plan = new DataPlan(examples.size(), config.batchSize(), config.gradAccumSteps(),
                 config.seed());
@@ -283,7 +317,7 @@ public final class Trainer implements AutoCloseable {
         TrainerState state = new TrainerState(TrainerState.FORMAT_VERSION, globalStep,
                 (double) globalStep / plan.stepsPerEpoch(), config.seed(), config, examples,
                 fingerprint, new ArrayList<>(params.keySet()), optimizer.stepCount(), losses,
-                learningRates, gradNorms, elapsed, TrainerState.RNG_NOTE);
+                learningRates, gradNorms, elapsed, TrainerState.RNG_NOTE, model.trainingSettings());
         return Checkpoints.write(checkpointDir, params, optimizer, state, exporter,
                 config.keepCheckpoints());
     }

@@ -1,6 +1,9 @@
 package io.safetune.train;
 
+import java.util.Collections;
 import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
 
 /**
  * The {@code trainer_state.json} of a checkpoint: everything besides tensors that a resumed run
@@ -20,14 +23,18 @@ import java.util.List;
  * @param gradNorms            pre-clip gradient norm of every completed step
  * @param elapsedSeconds       training time summed over all runs that led here
  * @param rng                  how random state is restored (a note: it is derived, not stored)
+ * @param settings             the model's {@link TrainableModel#trainingSettings()} (LoRA r, alpha,
+ *                             dropout, targets, layers, rsLoRA; LoRA or full), by key; null in
+ *                             formatVersion 1 checkpoints, which did not record them
  */
 public record TrainerState(int formatVersion, long globalStep, double epoch, long seed,
                            TrainConfig config, int examples, String examplesFingerprint,
                            List<String> parameterNames, long optimizerSteps, List<Double> losses,
                            List<Double> learningRates, List<Double> gradNorms,
-                           double elapsedSeconds, String rng) {
+                           double elapsedSeconds, String rng, Map<String, String> settings) {
 
-    public static final int FORMAT_VERSION = 1;
+    /** 2 added {@code settings}. */
+    public static final int FORMAT_VERSION = 2;
 
     /** What the checkpoint stores as "RNG state". */
     public static final String RNG_NOTE = "derived, not stored: at the start of optimiser step k "
@@ -40,5 +47,6 @@ public record TrainerState(int formatVersion, long globalStep, double epoch, lon
         losses = List.copyOf(losses);
         learningRates = List.copyOf(learningRates);
         gradNorms = List.copyOf(gradNorms);
+        settings = settings == null ? null : Collections.unmodifiableMap(new TreeMap<>(settings));
     }
 }

@@ -80,6 +80,38 @@ class TrainCommandTest {
     }
 
     @Test
+    void resumeWithChangedLoraOrTrainingFlagsIsRefusedNamingTheField() throws Exception {
+        Path model = model();
+        Path data = data();
+        Path out = tmp.resolve("run");
+        String[] common = {"train", "--model", model.toString(), "--data", data.toString(), "--chat-template", "plain",
+            "--lora-r", "4", "--lr", "1e-2", "--batch-size", "4", "--max-steps", "4", "--seed", "3"};
+        assertEquals(0, Main.run(concat(common, "--lora-alpha", "16", "--out", out.toString(), "--checkpoint-every", "2")));
+        String ckpt = out.resolve("checkpoints/checkpoint-2").toString();
+        Path resumed = tmp.resolve("resumed");
+
+        String err = runCapturingErr(2, concat(common, "--lora-alpha", "64", "--out", resumed.toString(), "--resume", ckpt));
+        assertTrue(err.contains("lora.alpha: checkpoint has 16.0, this run has 64.0"), err);
+        String[] changedLr = concat(common, "--lora-alpha", "16", "--out", resumed.toString(), "--resume", ckpt);
+        changedLr[java.util.Arrays.asList(changedLr).indexOf("1e-2")] = "2e-2";
+        err = runCapturingErr(2, changedLr);
+        assertTrue(err.contains("learningRate: checkpoint has 0.01, this run has 0.02"), err);
+        assertTrue(!Files.exists(resumed), "a refused resume writes nothing");
+    }
+
+    private static String runCapturingErr(int expectedExit, String... args) {
+        java.io.PrintStream saved = System.err;
+        java.io.ByteArrayOutputStream buf = new java.io.ByteArrayOutputStream();
+        System.setErr(new java.io.PrintStream(buf, true, java.nio.charset.StandardCharsets.UTF_8));
+        try {
+            assertEquals(expectedExit, Main.run(args));
+        } finally {
+            System.setErr(saved);
+        }
+        return buf.toString(java.nio.charset.StandardCharsets.UTF_8);
+    }
+
+    @Test
     void fullFineTuningWritesALoadableCheckpoint() throws Exception {
         Path model = model();
         Path out = tmp.resolve("full");

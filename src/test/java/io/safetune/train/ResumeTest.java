@@ -112,8 +112,9 @@ class ResumeTest {
                     s.map(p -> p.getFileName().toString()).sorted().toList());
         }
         assertEquals(5, exportedInto.size());
-        assertTrue(exportedInto.stream().allMatch(p -> p.getFileName().toString().startsWith(".tmp-")),
-                "the exporter writes before the rename");
+        // AtomicFolders' temporary name: .checkpoint-<step>.tmp-<pid>-<random>
+        assertTrue(exportedInto.stream().allMatch(p -> p.getFileName().toString().matches("\\.checkpoint-\\d+\\.tmp-\\d+-\\w+")),
+                "the exporter writes before the rename: " + exportedInto);
         Path last = tmp.resolve("checkpoint-9");
         assertTrue(Files.exists(last.resolve("adapter_config.json")));
 
