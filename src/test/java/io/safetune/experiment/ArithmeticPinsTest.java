@@ -26,23 +26,11 @@ class ArithmeticPinsTest {
     @TempDir
     Path tmp;
 
-    /** Long enough (40 base steps at d = 64) for the kernels' rounding to show in the losses. */
-    static final String SHORT = """
-            name: short
-            seeds: [1]
-            model: {hidden: 64, layers: 2, heads: 2, ffn: 128}
-            base: {steps: 40, batchSize: 32}
-            aligned: {steps: 10, batchSize: 32}
-            attack: {n: 100, r: 4, alpha: 8, epochs: 1, batchSize: 16}
-            attackFractions: [0.1]
-            eval: {maxNewTokens: 8, taskPrompts: 8, harmfulPrompts: 8, hedSamples: 8, batchSize: 8}
-            safeLora: {fractions: []}
-            """;
 
     @Test
     void pinnedRunsIgnoreTheCapabilityTheEnvironmentAsksFor() throws Exception {
-        Path config = tmp.resolve("short.yaml");
-        Files.writeString(config, SHORT);
+        // 40 base steps at d = 64: long enough for the kernels' rounding to show in the losses
+        Path config = Path.of("examples/short.yaml").toAbsolutePath();
         JsonNode pinned = run(config, "pinned", Map.of());
         JsonNode askedDefault = run(config, "asked-default", Map.of("ATEN_CPU_CAPABILITY", "default",
                 "MKL_CBWR", "COMPATIBLE", "ONEDNN_MAX_CPU_ISA", "SSE41"));
