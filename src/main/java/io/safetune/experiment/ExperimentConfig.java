@@ -253,7 +253,7 @@ public record ExperimentConfig(String name, List<Long> seeds, ModelSpec model, T
 
     /** A full fine-tuning stage: AdamW with cosine decay and clipping at 1.0. */
     public record TrainingSpec(int steps, int batchSize, double learningRate, double warmupRatio, double weightDecay) {
-        public static final TrainingSpec BASE = new TrainingSpec(2000, 64, 2e-3, 0.05, 0.0);
+        public static final TrainingSpec BASE = new TrainingSpec(3000, 64, 2e-3, 0.05, 0.0);
         public static final TrainingSpec ALIGNED = new TrainingSpec(900, 64, 5e-4, 0.05, 0.0);
 
         public TrainingSpec {
