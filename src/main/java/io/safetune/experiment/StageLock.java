@@ -46,25 +46,7 @@ final class StageLock implements AutoCloseable {
             waited = true;
             threads.lock();
         }
-        FileChannel ch = null;
-        try {
-            ch = FileChannel.open(file, StandardOpenOption.CREATE, StandardOpenOption.WRITE);
-            FileLock fl = ch.tryLock();
-            if (fl == null) {
-                if (!waited) {
-                    onWait.run();
-                }
-                waited = true;
-                fl = ch.lock();
-            }
-            return new StageLock(threads, ch, fl, waited);
-        } catch (IOException | RuntimeException e) {
-            if (ch != null) {
-                ch.close();
-            }
-            threads.unlock();
-            throw e;
-        }
+        return lockFile(file, threads, waited, onWait);
     }
 
     /** The stage's lock if nobody holds it now, else null. */
@@ -74,16 +56,31 @@ final class StageLock implements AutoCloseable {
         if (threads.isHeldByCurrentThread() || !threads.tryLock()) {
             return null;
         }
+        return lockFile(file, threads, false, null);
+    }
+
+    /**
+     * Takes the file lock once {@code threads} is held: blocking (and calling {@code onWait} if it has
+     * not yet been called) when {@code onWait} is given, else null when another process holds it.
+     */
+    private static StageLock lockFile(Path file, ReentrantLock threads, boolean waited, Runnable onWait) throws IOException {
         FileChannel ch = null;
         try {
             ch = FileChannel.open(file, StandardOpenOption.CREATE, StandardOpenOption.WRITE);
             FileLock fl = ch.tryLock();
-            if (fl == null) {
+            if (fl == null && onWait == null) {
                 ch.close();
                 threads.unlock();
                 return null;
             }
-            return new StageLock(threads, ch, fl, false);
+            if (fl == null) {
+                if (!waited) {
+                    onWait.run();
+                }
+                waited = true;
+                fl = ch.lock();
+            }
+            return new StageLock(threads, ch, fl, waited);
         } catch (IOException | RuntimeException e) {
             if (ch != null) {
                 ch.close();
