@@ -4,11 +4,11 @@ import ai.djl.Device;
 
 import picocli.CommandLine.Option;
 
-/** {@code --device cpu|gpu|gpu:N}: where tensors live. GPUs need a CUDA build of libtorch (README). */
+/** {@code --device cpu|gpu|gpu:N}: where tensors live. GPUs need a CUDA build of libtorch (docs/real-checkpoints-and-gpus.md). */
 final class DeviceOption {
 
     @Option(names = "--device", defaultValue = "cpu", paramLabel = "DEVICE",
-            description = "cpu (default), gpu or gpu:N — a GPU needs the CUDA native artifact, see README")
+            description = "cpu (default), gpu or gpu:N — a GPU needs the CUDA native artifact, see docs/real-checkpoints-and-gpus.md")
     String device;
 
     Device get() {

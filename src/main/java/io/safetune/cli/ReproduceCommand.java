@@ -16,7 +16,7 @@ import java.util.concurrent.Callable;
             "task accuracy) and Harmful Embedding Drift measured. Writes runs/<name>/results.json and report.html.",
             "Finished stages are reused (keyed by a hash of their configuration); --fresh redoes them.",
             "Exits " + ReproduceCommand.TARGET_MISSED + " when a micro-world target is missed, unless --report-only.",
-            "A config with a `real:` section runs the attack on a real checkpoint and real datasets instead (README)."})
+            "A config with a `real:` section runs the attack on a real checkpoint and real datasets instead (docs/configuration.md)."})
 final class ReproduceCommand implements Callable<Integer> {
 
     @Option(names = "--config", paramLabel = "FILE", description = "experiment file (.json, .yaml); default: the built-in default")

@@ -23,7 +23,7 @@ import java.util.List;
  * One experiment of the lab, as a JSON or YAML file: which seeds, the tiny model, and the three
  * stages of the micro-world story (base pretraining, safety alignment, the harmful fine-tuning attack),
  * plus evaluation. Every field has a default, so an empty file is the default experiment and a file
- * names only what it changes ({@link #load}); README, section "Experiment configuration", lists them.
+ * names only what it changes ({@link #load}); docs/configuration.md lists them.
  *
  * @param name              the run folder: runs/&lt;name&gt;/
  * @param seeds             one full pipeline per seed (the targets are checked over 3)
@@ -253,7 +253,7 @@ public record ExperimentConfig(String name, List<Long> seeds, ModelSpec model, T
 
     /** A full fine-tuning stage: AdamW with cosine decay and clipping at 1.0. */
     public record TrainingSpec(int steps, int batchSize, double learningRate, double warmupRatio, double weightDecay) {
-        public static final TrainingSpec BASE = new TrainingSpec(3000, 64, 2e-3, 0.05, 0.0);
+        public static final TrainingSpec BASE = new TrainingSpec(2000, 64, 2e-3, 0.05, 0.0);
         public static final TrainingSpec ALIGNED = new TrainingSpec(900, 64, 5e-4, 0.05, 0.0);
 
         public TrainingSpec {

@@ -32,7 +32,7 @@ class ExperimentConfigTest {
         ExperimentConfig d = ExperimentConfig.load(empty);
         assertEquals(ExperimentConfig.defaults(), d);
         assertEquals(List.of(0.1, 0.0), d.attackFractions());
-        assertEquals(3000, d.base().steps());
+        assertEquals(2000, d.base().steps());
         Path json = tmp.resolve("c.json");
         Files.writeString(json, d.toJson());
         assertEquals(d, ExperimentConfig.load(json));
