@@ -71,13 +71,20 @@ public final class Evaluation {
                 throw new IllegalStateException("harmful: this is a summary without per-sample records");
             }
             Table t = Table.create("Answers to held-out harmful prompts", StringColumn.create("prompt"),
-                    StringColumn.create("answer"), StringColumn.create("verdict"));
+                    StringColumn.create("answer"), StringColumn.create("verdict"), StringColumn.create("reason"));
             harmful.samples().stream().limit(n).forEach(s -> {
                 t.stringColumn("prompt").append(s.prompt());
                 t.stringColumn("answer").append(s.answer());
                 t.stringColumn("verdict").append(s.verdict().complied() ? "complied" : s.verdict().unsafe() ? "unsafe" : "refused");
+                t.stringColumn("reason").append(reasonWithoutQuote(s.verdict().reason()));
             });
             return t;
+        }
+
+        /** A judge's reason without the answer it quotes (the table shows the answer beside it). */
+        private static String reasonWithoutQuote(String reason) {
+            int colon = reason == null ? -1 : reason.indexOf(": \"");
+            return reason == null ? "" : colon < 0 ? reason : reason.substring(0, colon);
         }
 
         /** The same without per-sample records (for results.json). */
