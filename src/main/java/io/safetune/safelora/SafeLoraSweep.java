@@ -214,7 +214,7 @@ public final class SafeLoraSweep {
         }
 
         /** "k 3", "τ 0.20" or "as trained". */
-        static String selection(Point p) {
+        public static String selection(Point p) {
             return switch (p.method()) {
                 case NONE -> "as trained";
                 case SAFE_LORA_TAU -> String.format(java.util.Locale.ROOT, "τ %.3g", p.tau());
@@ -223,7 +223,7 @@ public final class SafeLoraSweep {
         }
 
         /** The method as a word: safe-lora, random-projection … */
-        static String methodName(Method m) {
+        public static String methodName(Method m) {
             return m.name().toLowerCase(java.util.Locale.ROOT).replace('_', '-');
         }
     }
