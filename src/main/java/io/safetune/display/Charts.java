@@ -62,7 +62,9 @@ public final class Charts {
                 .xAxisTitle(xTitle).yAxisTitle(yTitle).build();
         c.getStyler().setLegendPosition(Styler.LegendPosition.OutsideS).setLegendLayout(Styler.LegendLayout.Horizontal);
         c.getStyler().setXAxisLabelRotation(categories.size() > 6 ? 30 : 0);
-        c.getStyler().setLabelsVisible(true).setLabelsRotation(categories.size() * series.size() > 12 ? 90 : 0);
+        // labels in one dark colour: XChart's automatic colour writes white on dark fills, invisible on a bar of height 0
+        c.getStyler().setLabelsVisible(true).setLabelsRotation(categories.size() * series.size() > 12 ? 90 : 0)
+                .setLabelsFontColorAutomaticEnabled(false).setLabelsFontColor(Color.BLACK);
         c.getStyler().setYAxisDecimalPattern("0.00"); // the bar labels use it too: two decimals for shares
         c.getStyler().setErrorBarsColorSeriesColor(true);
         List<String> names = new ArrayList<>(series.keySet());
@@ -70,7 +72,12 @@ public final class Charts {
             List<Double> err = errors.get(name);
             CategorySeries s = err == null ? c.addSeries(name, categories, values) : c.addSeries(name, categories, values, err);
             s.setFillColor(colour(name, names));
+            s.setLineColor(colour(name, names)); // the error bars take the series' line colour
         });
+        // shares and cosines of one sign: start the axis at 0, so a Wilson bar around 0 does not invent a negative axis
+        if (series.values().stream().flatMap(List::stream).allMatch(v -> v == null || v >= 0)) {
+            c.getStyler().setYAxisMin(0.0);
+        }
         return c;
     }
 

@@ -167,7 +167,7 @@ final class RunReport {
                 series.forEach((name, xy) -> tradeOff.merge(name, new double[][] {xy[1]},
                         (harm, acc) -> new double[][] {harm[0], acc[0]}));
             }
-            h.chart(Charts.tradeOff("Safety against utility, one point per k = 0 … all (" + cond + ", means)", tradeOff));
+            h.chart(Charts.tradeOff("Safety vs utility per variant, Safe LoRA by k (" + cond + ", means)", tradeOff));
             Pipeline.SafeLoraRow first = rows.get(0);
             Map<String, List<Double>> cos = new LinkedHashMap<>();
             for (Pipeline.SafeLoraRow row : rows) {

@@ -194,7 +194,7 @@ public final class SafeLoraSweep {
                 series.put("safe-lora (τ)", new double[][] {taus.stream().mapToDouble(Point::harmfulScore).toArray(),
                     taus.stream().mapToDouble(Point::taskAccuracy).toArray()});
             }
-            return Charts.tradeOff("Safety against utility, one point per variant (k = 0 … all)" + suffix(), series);
+            return Charts.tradeOff("Safety vs utility per variant" + suffix(), series);
         }
 
         /** Safe LoRA and both controls, each starting at the adapter as trained (k = 0), by k. */
@@ -217,7 +217,7 @@ public final class SafeLoraSweep {
         public static String selection(Point p) {
             return switch (p.method()) {
                 case NONE -> "as trained";
-                case SAFE_LORA_TAU -> String.format(java.util.Locale.ROOT, "τ %.3g", p.tau());
+                case SAFE_LORA_TAU -> "τ " + io.safetune.display.Tables.round(p.tau());
                 default -> "k " + p.k();
             };
         }
