@@ -14,13 +14,14 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.SortedMap;
+import java.util.TreeMap;
 import java.util.TreeSet;
 
 /**
- * The few chart shapes the lab draws, with one look. Series come in a map whose order is the legend's
- * order, so it must be ordered (LinkedHashMap, TreeMap): a HashMap or {@code Map.of} would draw the
- * same result in a different order and colours from one run to the next. Colours are fixed per series
- * name (see {@link #colour}).
+ * The few chart shapes the lab draws, with one look. Series come in a map: an ordered one (LinkedHashMap,
+ * TreeMap) gives the legend's order; any other (HashMap, {@code Map.of}) is drawn in name order, because
+ * its own iteration order changes from one run to the next. Colours are fixed per series name (see
+ * {@link #colour}).
  */
 public final class Charts {
 
@@ -56,8 +57,8 @@ public final class Charts {
      * (a half-width per category; XChart draws only symmetric error bars). A null value draws no bar.
      */
     public static CategoryChart bars(String title, String xTitle, String yTitle, List<String> categories,
-            Map<String, List<Double>> series, Map<String, List<Double>> errors) {
-        requireOrdered(series);
+            Map<String, List<Double>> unordered, Map<String, List<Double>> errors) {
+        Map<String, List<Double>> series = ordered(unordered);
         CategoryChart c = new CategoryChartBuilder().width(WIDTH).height(HEIGHT).title(title)
                 .xAxisTitle(xTitle).yAxisTitle(yTitle).build();
         c.getStyler().setLegendPosition(Styler.LegendPosition.OutsideS).setLegendLayout(Styler.LegendLayout.Horizontal);
@@ -82,8 +83,8 @@ public final class Charts {
     }
 
     /** Lines over a numeric x (loss curves, dose curves, drift over steps); a third array, if any, is ± error. */
-    public static XYChart lines(String title, String xTitle, String yTitle, Map<String, double[][]> series) {
-        requireOrdered(series);
+    public static XYChart lines(String title, String xTitle, String yTitle, Map<String, double[][]> unordered) {
+        Map<String, double[][]> series = ordered(unordered);
         XYChart c = new XYChartBuilder().width(WIDTH).height(HEIGHT).title(title).xAxisTitle(xTitle)
                 .yAxisTitle(yTitle).build();
         c.getStyler().setLegendPosition(Styler.LegendPosition.OutsideS).setLegendLayout(Styler.LegendLayout.Horizontal);
@@ -120,12 +121,12 @@ public final class Charts {
         return PALETTE[Math.max(rank, 0) % PALETTE.length];
     }
 
-    /** A map with one entry, or one with a defined order: the legend and colours must not vary by run. */
-    static void requireOrdered(Map<String, ?> series) {
-        if (series.size() > 1 && !(series instanceof LinkedHashMap) && !(series instanceof SortedMap)) {
-            throw new IllegalArgumentException("series: needs a defined order (LinkedHashMap or TreeMap), got "
-                    + series.getClass().getSimpleName());
+    /** {@code series} itself when its order is defined, else its entries sorted by name: the legend must not vary by run. */
+    static <V> Map<String, V> ordered(Map<String, V> series) {
+        if (series.size() < 2 || series instanceof LinkedHashMap || series instanceof SortedMap) {
+            return series;
         }
+        return new TreeMap<>(series);
     }
 
     /** {@code [value]} as a one-entry ordered map, for single-series charts. */
