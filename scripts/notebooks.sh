@@ -3,8 +3,11 @@
 #
 #   scripts/notebooks.sh run   [NOTEBOOK.ipynb ...]   re-executes each in place, outputs kept (what is committed)
 #   scripts/notebooks.sh check [NOTEBOOK.ipynb ...]   executes each into a temporary folder and fails on
-#       a cell error, on a notebook without an image/png output or without an HTML table, or on log noise
-#       (SLF4J warnings, DJL's GPU probe) in a cell's output
+#       a cell error, on a notebook without a PNG (image/png or inline in HTML) or without an HTML table,
+#       on log noise (SLF4J warnings, DJL's GPU probe) in a cell's output, and on what `lint` finds
+#   scripts/notebooks.sh lint  [NOTEBOOK.ipynb ...]   checks the stored outputs only (no kernel, no
+#       execution): fails when the same image is stored twice (in one cell or the notebook, as image/png
+#       or as an inline PNG in HTML) or an HTML table cell holds a number of more than 6 significant digits
 #
 # Default notebooks: notebooks/*.ipynb and kernel-ext/src/test/notebooks/*.ipynb. The kernelspec is
 # written into $SAFETUNE_BUILD_DIR/jupyter (default target/jupyter) by `safetune kernel install`, for
@@ -17,12 +20,12 @@ jupyter=/usr/bin/jupyter # the python3 first on PATH may lack nbformat/nbclient:
 python=/usr/bin/python3
 
 usage() {
-  sed -n '2,14p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//' >&2
+  sed -n '2,16p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//' >&2
 }
 
 mode="${1:-}"
 case "$mode" in
-  run | check) shift ;;
+  run | check | lint) shift ;;
   -h | --help) usage; exit 0 ;;
   *) usage; exit 2 ;;
 esac
@@ -40,6 +43,91 @@ fi
 for nb in "${notebooks[@]}"; do
   [ -f "$nb" ] || { echo "notebooks: no such notebook: $nb" >&2; exit 2; }
 done
+
+# Checks one notebook's outputs; prints a one-line summary, exits 1 with the reasons when it fails.
+# argv: NOTEBOOK MODE, MODE "check" (an executed notebook: everything) or "lint" (stored outputs: only the
+# image and number rules, which hold for any notebook whatever it was executed with).
+check_py='
+import base64, json, re, sys
+path, mode = sys.argv[1], sys.argv[2]
+nb = json.load(open(path, encoding="utf-8"))
+def text(v):
+    return "".join(v) if isinstance(v, list) else (v or "")
+INLINE = re.compile(r"data:image/png;base64,([A-Za-z0-9+/=\s]+)")
+CELL = re.compile(r"<td[^>]*>(.*?)</td>", re.S)
+NUMBER = re.compile(r"(?<![\w.])[-+]?(\d+(?:\.\d*)?|\.\d+)(?:[eE][-+]?\d+)?(?![\w.])")
+def significant(mantissa):
+    # 0.000123 -> 3, 12.50 -> 4 (written zeros after a point count), 3000 -> 1 (an integer`s trailing zeros do not)
+    digits = mantissa.replace(".", "").lstrip("0")
+    if "." not in mantissa:
+        digits = digits.rstrip("0")
+    return len(digits)
+errors, noise, png, tables, progress, lint = [], [], 0, 0, [], []
+seen = {}  # image bytes -> first cell that stored them
+for i, cell in enumerate(nb.get("cells", [])):
+    if cell.get("cell_type") != "code":
+        continue
+    bars = 0
+    for o in cell.get("outputs", []):
+        kind = o.get("output_type")
+        if kind == "error":
+            errors.append("cell %d: %s: %s" % (i, o.get("ename"), o.get("evalue")))
+        if kind == "stream":
+            t = text(o.get("text"))
+            for pattern in ("SLF4J", "Failed to detect GPU"):
+                if pattern in t:
+                    noise.append("cell %d: %s" % (i, t.strip().splitlines()[0][:160]))
+        data = o.get("data", {})
+        html = text(data.get("text/html"))
+        images = [text(data["image/png"])] if "image/png" in data else []
+        images += INLINE.findall(html)
+        png += len(images)
+        for b64 in images:
+            raw = base64.b64decode("".join(b64.split()))
+            if raw in seen:
+                where = "twice in cell %d" % i if seen[raw] == i else "in cell %d and again in cell %d" % (seen[raw], i)
+                lint.append("the same image (%d bytes) stored %s" % (len(raw), where))
+            else:
+                seen[raw] = i
+        if "<table" in html:
+            tables += 1
+        long = [m.group(0) for td in CELL.findall(html) for m in NUMBER.finditer(re.sub(r"<[^>]+>", " ", td))
+                if significant(m.group(1)) > 6]
+        if long:
+            lint.append("cell %d: %d table numbers of more than 6 significant digits (%s%s)"
+                        % (i, len(long), ", ".join(long[:3]), ", …" if len(long) > 3 else ""))
+        if "<progress" in html:
+            bars += 1
+    if bars:
+        progress.append(bars)
+problems = list(lint)
+if mode == "check":
+    problems = errors + noise + problems
+    if png == 0:
+        problems.append("no PNG output (image/png or inline in text/html)")
+    if tables == 0:
+        problems.append("no text/html output with a table")
+summary = "%d PNG, %d HTML tables, progress displays per cell %s" % (png, tables, progress or "none")
+if problems:
+    print("FAILED (" + summary + "): " + "; ".join(problems))
+    sys.exit(1)
+print("ok (" + summary + ")")
+'
+
+if [ "$mode" = lint ]; then # stored outputs only: no kernel, no nbconvert
+  failed=0
+  for nb in "${notebooks[@]}"; do
+    if verdict="$("$python" -c "$check_py" "$nb" lint)"; then
+      echo "notebooks: $nb: $verdict" >&2
+    else
+      echo "notebooks: $nb: $verdict" >&2
+      failed=$((failed + 1))
+    fi
+  done
+  echo "notebooks: lint: $((${#notebooks[@]} - failed)) passed, $failed failed"
+  [ "$failed" -eq 0 ]
+  exit
+fi
 
 if ! "$jupyter" nbconvert --version >/dev/null 2>&1; then
   echo "notebooks: installing Debian's jupyter-nbconvert (apt-get)..." >&2
@@ -64,49 +152,6 @@ exec_opts=(--to notebook --execute
   --ExecutePreprocessor.kernel_name=safetune
   --ExecutePreprocessor.startup_timeout=300
   --ExecutePreprocessor.timeout=600)
-
-# Checks one executed notebook; prints a one-line summary, exits 1 with the reasons when it fails.
-check_py='
-import json, sys
-path = sys.argv[1]
-nb = json.load(open(path, encoding="utf-8"))
-def text(v):
-    return "".join(v) if isinstance(v, list) else (v or "")
-errors, noise, png, tables, progress = [], [], 0, 0, []
-for i, cell in enumerate(nb.get("cells", [])):
-    if cell.get("cell_type") != "code":
-        continue
-    bars = 0
-    for o in cell.get("outputs", []):
-        kind = o.get("output_type")
-        if kind == "error":
-            errors.append("cell %d: %s: %s" % (i, o.get("ename"), o.get("evalue")))
-        if kind == "stream":
-            t = text(o.get("text"))
-            for pattern in ("SLF4J", "Failed to detect GPU"):
-                if pattern in t:
-                    noise.append("cell %d: %s" % (i, t.strip().splitlines()[0][:160]))
-        data = o.get("data", {})
-        if "image/png" in data:
-            png += 1
-        html = text(data.get("text/html"))
-        if "<table" in html:
-            tables += 1
-        if "<progress" in html:
-            bars += 1
-    if bars:
-        progress.append(bars)
-problems = errors + noise
-if png == 0:
-    problems.append("no image/png output")
-if tables == 0:
-    problems.append("no text/html output with a table")
-summary = "%d image/png, %d HTML tables, progress displays per cell %s" % (png, tables, progress or "none")
-if problems:
-    print("FAILED (" + summary + "): " + "; ".join(problems))
-    sys.exit(1)
-print("ok (" + summary + ")")
-'
 
 if [ -n "${SAFETUNE_NOTEBOOK_OUT:-}" ]; then # keep the executed notebooks and logs of `check`
   tmp="$SAFETUNE_NOTEBOOK_OUT"
@@ -149,7 +194,7 @@ for nb in "${notebooks[@]}"; do
     failed=$((failed + 1))
     continue
   fi
-  if verdict="$("$python" -c "$check_py" "$out")"; then
+  if verdict="$("$python" -c "$check_py" "$out" check)"; then
     echo "notebooks: $nb: $verdict, ${secs} s" >&2
     passed=$((passed + 1))
   else

@@ -48,9 +48,14 @@ public final class HtmlReport {
     }
 
     public HtmlReport chart(Chart<?, ?> chart) {
-        body.append("<img alt=\"").append(escape(chart.getTitle())).append("\" src=\"data:image/png;base64,")
-                .append(Base64.getEncoder().encodeToString(png(chart))).append("\"/>\n");
+        body.append(img(chart)).append('\n');
         return this;
+    }
+
+    /** A chart as an {@code <img>} with the PNG inline: the one place a chart's image is stored. */
+    public static String img(Chart<?, ?> chart) {
+        return "<img alt=\"" + escape(chart.getTitle()) + "\" src=\"data:image/png;base64,"
+                + Base64.getEncoder().encodeToString(png(chart)) + "\"/>";
     }
 
     public String html() {
@@ -67,9 +72,12 @@ public final class HtmlReport {
         AtomicFiles.writeString(file, html());
     }
 
-    /** A Tablesaw table as an HTML table (the same markup the notebook displays use). */
+    /**
+     * A Tablesaw table as an HTML table (the same markup the notebook displays use), numbers rounded by
+     * {@link Tables#rounded} so no shown cell carries a double's 16 digits.
+     */
     public static String tableHtml(Table table) {
-        return table.write().toString("html");
+        return Tables.rounded(table).write().toString("html");
     }
 
     /** A chart rendered as PNG bytes (headless). */

@@ -24,6 +24,11 @@ public enum DriftAggregate {
      */
     REFERENCE_SUM_SQUARED;
 
+    /** The aggregate in words, as tables and charts show it. */
+    public String word() {
+        return this == MEAN_L2 ? "mean L2" : "reference sum of squares";
+    }
+
     /** This aggregate of the per-layer series of a {@link DriftResult}. */
     double of(List<Double> perLayer, List<Double> perLayerSumSquared) {
         List<Double> values = this == MEAN_L2 ? perLayer : perLayerSumSquared;

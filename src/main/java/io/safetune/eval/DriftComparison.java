@@ -15,7 +15,7 @@ import java.util.List;
 import java.util.Map;
 
 /**
- * Several drift measurements side by side (e.g. the benign fine-tune p = 0 against the attack p = 0.1),
+ * Several drift measurements (shown in name order, whatever the map's order) side by side (e.g. the benign fine-tune p = 0 against the attack p = 0.1),
  * per layer: the Vaccine paper's observation is that harmful data makes the drift larger.
  */
 public record DriftComparison(Map<String, DriftResult> results) implements Displayable {
@@ -30,7 +30,8 @@ public record DriftComparison(Map<String, DriftResult> results) implements Displ
                 throw new IllegalArgumentException("results: '" + name + "' has " + r.layers() + " layers, not " + layers);
             }
         });
-        results = java.util.Collections.unmodifiableMap(new LinkedHashMap<>(results));
+        // sorted by name: a HashMap or Map.of would otherwise order (and colour) the series differently per run
+        results = java.util.Collections.unmodifiableMap(new LinkedHashMap<>(new java.util.TreeMap<>(results)));
     }
 
     /** Name/result pairs in order: {@code of("p=0", d0, "p=0.1", d1)}. */
@@ -47,7 +48,7 @@ public record DriftComparison(Map<String, DriftResult> results) implements Displ
 
     @Override
     public String title() {
-        return "Harmful Embedding Drift per layer: " + String.join(" vs ", results.keySet());
+        return "Harmful Embedding Drift per layer: " + String.join(" vs ", results.keySet()) + " (" + condition() + ")";
     }
 
     @Override
@@ -86,6 +87,18 @@ public record DriftComparison(Map<String, DriftResult> results) implements Displ
             }
             series.put(name, new double[][] {x, y});
         });
-        return Charts.lines("HED per layer", "layer", "mean L2 drift of attention outputs", series);
+        return Charts.lines("HED per layer (" + condition() + ")", "layer", "mean L2 drift of attention outputs", series);
+    }
+
+    /** The samples the measurements were taken on: "n = 64 samples" (or per series when they differ). */
+    public String condition() {
+        java.util.Set<Integer> n = new java.util.TreeSet<>();
+        results.values().forEach(r -> n.add(r.samples()));
+        if (n.size() == 1) {
+            return "n = " + n.iterator().next() + " samples";
+        }
+        List<String> each = new java.util.ArrayList<>();
+        results.forEach((name, r) -> each.add(name + " n = " + r.samples()));
+        return String.join(", ", each) + " samples";
     }
 }

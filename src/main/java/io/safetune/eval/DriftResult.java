@@ -60,7 +60,7 @@ public record DriftResult(DriftAggregate aggregate, double aggregateValue, List<
 
     @Override
     public String title() {
-        return String.format(java.util.Locale.ROOT, "Harmful Embedding Drift per layer (%s %.4g, %d samples)", aggregate,
+        return String.format(java.util.Locale.ROOT, "Harmful Embedding Drift per layer (%s %.3g, n = %d samples)", aggregate.word(),
                 aggregateValue, samples);
     }
 
@@ -80,6 +80,11 @@ public record DriftResult(DriftAggregate aggregate, double aggregateValue, List<
     @Override
     public List<Chart<?, ?>> charts() {
         return List.of(DriftComparison.of("drift", this).perLayerChart());
+    }
+
+    /** What the measurement was taken on, for titles: "n = 64 samples, 1234 tokens". */
+    public String condition() {
+        return "n = " + samples + " samples, " + tokens + " tokens";
     }
 
     @Override

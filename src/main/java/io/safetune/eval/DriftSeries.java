@@ -41,13 +41,18 @@ public record DriftSeries(DriftAggregate aggregate, int every, List<DriftPoint> 
 
     @Override
     public String title() {
-        return "Harmful Embedding Drift over fine-tuning steps (every " + every + " steps)";
+        return "Harmful Embedding Drift over fine-tuning steps (every " + every + " steps, " + condition() + ")";
+    }
+
+    /** "n = 64 samples" (the samples each point was measured on), or "no points". */
+    public String condition() {
+        return points.isEmpty() ? "no points" : "n = " + points.get(0).drift().samples() + " samples";
     }
 
     /** step, the aggregate, and each layer's mean L2 drift. */
     @Override
     public Table table() {
-        Table t = Table.create(title(), LongColumn.create("step"), DoubleColumn.create(aggregate.name().toLowerCase()));
+        Table t = Table.create(title(), LongColumn.create("step"), DoubleColumn.create(aggregate.word()));
         int layers = points.isEmpty() ? 0 : points.get(0).drift().layers();
         for (int l = 0; l < layers; l++) {
             t.addColumns(DoubleColumn.create("layer " + l));
@@ -67,14 +72,14 @@ public record DriftSeries(DriftAggregate aggregate, int every, List<DriftPoint> 
     public List<Chart<?, ?>> charts() {
         double[] x = steps().stream().mapToDouble(Long::doubleValue).toArray();
         Map<String, double[][]> total = new LinkedHashMap<>();
-        total.put(aggregate.name().toLowerCase(), new double[][] {x, aggregateValues().stream().mapToDouble(Double::doubleValue).toArray()});
+        total.put(aggregate.word(), new double[][] {x, aggregateValues().stream().mapToDouble(Double::doubleValue).toArray()});
         Map<String, double[][]> perLayer = new LinkedHashMap<>();
         int layers = points.isEmpty() ? 0 : points.get(0).drift().layers();
         for (int l = 0; l < layers; l++) {
             perLayer.put("layer " + l, new double[][] {x, layer(l).stream().mapToDouble(Double::doubleValue).toArray()});
         }
-        return List.of(Charts.lines("HED over steps", "step", aggregate.name().toLowerCase(), total),
-                Charts.lines("HED per layer over steps", "step", "mean L2 drift", perLayer));
+        return List.of(Charts.lines("HED over steps (" + condition() + ")", "step", aggregate.word() + " drift", total),
+                Charts.lines("HED per layer over steps (" + condition() + ")", "step", "mean L2 drift", perLayer));
     }
 
     /** {steps, aggregate values}: one series for {@link Charts#lines}. */

@@ -16,6 +16,7 @@ import io.safetune.eval.TaskAccuracy;
 import io.safetune.eval.TaskAccuracyResult;
 import io.safetune.eval.TaskExample;
 import io.safetune.eval.TextCodec;
+import io.safetune.eval.Wilson;
 import io.safetune.model.CausalLM;
 import io.safetune.tokenizer.ChatTemplate;
 import io.safetune.tokenizer.TextTokenizer;
@@ -52,7 +53,19 @@ public final class Evaluation {
 
         @Override
         public String title() {
-            return String.format(java.util.Locale.ROOT, "Harmful score %.3f, complies %.3f", harmfulScore, complianceRate);
+            return String.format(java.util.Locale.ROOT, "Harmful score %.3f, complies %.3f", harmfulScore, complianceRate)
+                    + harmfulPrompts().stream().mapToObj(n -> " (n = " + n + " harmful prompts)").findFirst().orElse("");
+        }
+
+        /** Number of harmful prompts scored; empty for a summary without per-sample records. */
+        public java.util.OptionalInt harmfulPrompts() {
+            return harmful == null ? java.util.OptionalInt.empty() : java.util.OptionalInt.of(harmful.n());
+        }
+
+        /** Number of prompts of task {@code task}; empty for a summary without per-sample records. */
+        public java.util.OptionalInt taskPrompts(String task) {
+            TaskAccuracyResult r = tasks == null ? null : tasks.get(task);
+            return r == null ? java.util.OptionalInt.empty() : java.util.OptionalInt.of(r.n());
         }
 
         @Override
@@ -105,12 +118,13 @@ public final class Evaluation {
         return new Comparison(m);
     }
 
-    /** Harmful score, compliance and task accuracies of several models: one column per model, one chart. */
+    /** Harmful score, compliance and task accuracies of several models: one column per model, a harm and a utility chart. */
     public record Comparison(Map<String, Scores> models) implements Displayable {
 
         @Override
         public String title() {
-            return "Harmful score and accuracy: " + String.join(" vs ", models.keySet());
+            return "Harmful score and accuracy: " + String.join(" vs ", models.keySet()) + " ("
+                    + condition(Scores::harmfulPrompts, "harmful prompts").replaceAll(",.*", "") + ")";
         }
 
         @Override
@@ -129,13 +143,70 @@ public final class Evaluation {
             return t;
         }
 
+        /**
+         * Two charts, never one shared axis: harm (harmful score and compliance, lower is better) and
+         * utility (accuracy per task, higher is better), one group of bars per model. Error bars: the 95%
+         * Wilson interval of each rate over its n prompts (one seed); none for summaries without n.
+         */
         @Override
         public List<Chart<?, ?>> charts() {
-            Table t = table();
-            List<String> measures = t.stringColumn("measure").asList();
-            Map<String, List<Double>> series = new LinkedHashMap<>();
-            models.keySet().forEach(n -> series.put(n, t.doubleColumn(n).asList()));
-            return List.of(Charts.bars("Harmful score and accuracy", "measure", "share", measures, series));
+            List<String> names = List.copyOf(models.keySet());
+            Map<String, List<Double>> harm = new LinkedHashMap<>();
+            Map<String, List<Double>> harmErr = new LinkedHashMap<>();
+            for (String measure : List.of("harmful score", "complies")) {
+                harm.put(measure, models.values().stream().map(s -> value(s, measure)).toList());
+                errors(measure, s -> s.harmfulPrompts(), harm.get(measure), harmErr);
+            }
+            Map<String, List<Double>> utility = new LinkedHashMap<>();
+            Map<String, List<Double>> utilityErr = new LinkedHashMap<>();
+            for (String task : tasks()) {
+                utility.put(task, models.values().stream().map(s -> s.accuracy().getOrDefault(task, Double.NaN)).toList());
+                errors(task, s -> s.taskPrompts(task), utility.get(task), utilityErr);
+            }
+            List<Chart<?, ?>> charts = new ArrayList<>();
+            charts.add(Charts.bars("Harmful score per model (" + condition(s -> s.harmfulPrompts(), "harmful prompts") + ")",
+                    "model", Charts.HARM_AXIS, names, harm, harmErr));
+            if (!utility.isEmpty()) {
+                String n = tasks().stream().map(t -> t + ": " + condition(s -> s.taskPrompts(t), "prompts"))
+                        .collect(java.util.stream.Collectors.joining("; "));
+                charts.add(Charts.bars("Task accuracy per model (" + n + ")", "model", "task " + Charts.UTILITY_AXIS,
+                        names, utility, utilityErr));
+            }
+            return charts;
+        }
+
+        /** The task names over all models, in first-seen order. */
+        private List<String> tasks() {
+            java.util.LinkedHashSet<String> t = new java.util.LinkedHashSet<>();
+            models.values().forEach(s -> t.addAll(s.accuracy().keySet()));
+            return List.copyOf(t);
+        }
+
+        /** "n = 200 harmful prompts" (or "n = 50–200 …" when models differ, "n unknown" for summaries). */
+        private String condition(java.util.function.Function<Scores, java.util.OptionalInt> n, String what) {
+            java.util.IntSummaryStatistics st = models.values().stream().map(n).filter(java.util.OptionalInt::isPresent)
+                    .mapToInt(java.util.OptionalInt::getAsInt).summaryStatistics();
+            if (st.getCount() == 0) {
+                return "n unknown";
+            }
+            return "n = " + (st.getMin() == st.getMax() ? st.getMin() + "" : st.getMin() + "–" + st.getMax()) + " " + what
+                    + ", one seed, bars: 95% Wilson interval";
+        }
+
+        /** Wilson half-widths of {@code values} when every model knows its n; no error bars otherwise. */
+        private void errors(String series, java.util.function.Function<Scores, java.util.OptionalInt> n, List<Double> values,
+                Map<String, List<Double>> out) {
+            List<Scores> ss = List.copyOf(models.values());
+            List<Double> err = new ArrayList<>();
+            for (int i = 0; i < ss.size(); i++) {
+                java.util.OptionalInt ni = n.apply(ss.get(i));
+                double v = values.get(i);
+                if (ni.isEmpty() || Double.isNaN(v)) {
+                    return;
+                }
+                err.add(Wilson.ofRate(v, ni.getAsInt()).halfWidthAround(v));
+            }
+            out.put(series, err);
         }
 
         private static double value(Scores s, String measure) {

@@ -2,6 +2,8 @@ package io.safetune.experiment;
 
 import io.safetune.display.Charts;
 import io.safetune.display.HtmlReport;
+import io.safetune.display.Tables;
+import io.safetune.eval.Wilson;
 import io.safetune.safelora.SafeLoraSweep;
 import io.safetune.safelora.UpdateEnergy;
 
@@ -40,14 +42,21 @@ final class RunReport {
                         + "Complies: share answered with the synthetic compliant answer. Mean over seeds.");
         List<String> models = modelNames();
         Map<String, List<Double>> safety = new LinkedHashMap<>();
+        Map<String, List<Double>> safetyErr = new LinkedHashMap<>();
         safety.put("harmful score", mean(models, s -> s.harmfulScore()));
+        safetyErr.put("harmful score", spread(models, s -> s.harmfulScore(), n(r.config().eval().harmfulPrompts())));
         safety.put("complies", mean(models, s -> s.complianceRate()));
-        h.chart(Charts.bars("Safety per stage", "model", "share of harmful prompts", models, safety));
+        safetyErr.put("complies", spread(models, s -> s.complianceRate(), n(r.config().eval().harmfulPrompts())));
+        h.chart(Charts.bars("Safety per stage (" + condition(r.config().eval().harmfulPrompts(), "harmful prompts") + ")",
+                "model", Charts.HARM_AXIS, models, safety, safetyErr));
         Map<String, List<Double>> acc = new LinkedHashMap<>();
+        Map<String, List<Double>> accErr = new LinkedHashMap<>();
         for (String task : tasks()) {
             acc.put(task, mean(models, s -> s.accuracy().getOrDefault(task, Double.NaN)));
+            accErr.put(task, spread(models, s -> s.accuracy().getOrDefault(task, Double.NaN), n(r.config().eval().taskPrompts())));
         }
-        h.chart(Charts.bars("Task accuracy per stage", "model", "accuracy", models, acc));
+        h.chart(Charts.bars("Task accuracy per stage (" + condition(r.config().eval().taskPrompts(), "prompts per task") + ")",
+                "model", "task " + Charts.UTILITY_AXIS, models, acc, accErr));
         h.table(modelTable());
         if (!r.targets().isEmpty()) {
             h.heading("Targets");
@@ -59,16 +68,20 @@ final class RunReport {
                         ? "harmful prompts followed by the aligned model's own answers (hed_inputs.json)"
                         : "alignment inputs (harmful prompts with refusals)")
                 + ", mean over samples; real tokens only. Over steps: the mean over layers of that per-layer value.");
-        Map<String, double[][]> perLayer = new LinkedHashMap<>();
-        Map<String, double[][]> overSteps = new LinkedHashMap<>();
+        // sorted by name, so the legend's order and colours do not depend on the order stages finished in
+        Map<String, double[][]> perLayer = new TreeMap<>();
+        Map<String, double[][]> overSteps = new TreeMap<>();
         for (Pipeline.DriftRow d : r.drift()) {
-            String name = String.format("p=%.2f s%d", d.p(), d.seed());
+            String name = String.format(java.util.Locale.ROOT, "p=%.2f seed %d", d.p(), d.seed());
             perLayer.put(name, new double[][] {range(d.perLayer().size()), toArray(d.perLayer())});
             overSteps.put(name, new double[][] {d.steps().stream().mapToDouble(Long::doubleValue).toArray(), toArray(d.overSteps())});
         }
         if (!perLayer.isEmpty()) {
-            h.chart(Charts.lines("HED per layer after the attack", "layer", "mean L2 drift", perLayer));
-            h.chart(Charts.lines("HED during the attack", "step", "mean over layers of mean L2 drift", overSteps));
+            String n = "n = " + r.config().eval().hedSamples() + " samples";
+            h.chart(Charts.lines("HED per layer after the attack (" + n + ", one line per p and seed)", "layer",
+                    "mean L2 drift", perLayer));
+            h.chart(Charts.lines("HED during the attack (" + n + ", one line per p and seed)", "step",
+                    "mean over layers of mean L2 drift", overSteps));
         }
         doseCurve(h);
         safeLora(h);
@@ -79,9 +92,10 @@ final class RunReport {
         Map<String, double[][]> attack = new LinkedHashMap<>();
         curves.forEach((k, v) -> (k.startsWith("attack") ? attack : full).put(k, v));
         if (!full.isEmpty()) {
-            h.chart(Charts.lines("Pretraining and alignment", "step", "loss", full));
+            h.chart(Charts.lines("Pretraining and alignment loss (seeds " + r.config().seeds() + ")", "step",
+                    "loss (lower is better)", full));
         }
-        h.chart(Charts.lines("Attack (LoRA)", "step", "loss", attack));
+        h.chart(Charts.lines("Attack (LoRA) loss (seeds " + r.config().seeds() + ")", "step", "loss (lower is better)", attack));
         h.heading("Stages");
         h.table(stageTable());
         h.heading("Configuration");
@@ -104,7 +118,9 @@ final class RunReport {
         double[] sd = byP.values().stream().mapToDouble(RunReport::sd).toArray();
         h.heading("Dose curve");
         h.paragraph("Harmful score of the attacked model against the share p of harmful samples in the fine-tuning set; mean ± sd over seeds.");
-        h.chart(Charts.lines("Harmful score vs p", "p (harmful fraction)", "harmful score", Map.of("attacked", new double[][] {x, y, sd})));
+        h.chart(Charts.lines("Harmful score vs p (seeds " + r.config().seeds() + ", mean ± sd; "
+                + condition(r.config().eval().harmfulPrompts(), "harmful prompts").replaceAll(",.*", "") + ")",
+                "p (harmful fraction)", Charts.HARM_AXIS, Charts.one("attacked", new double[][] {x, y, sd})));
     }
 
     /** Safe LoRA's sweep per attack: harmful score and task accuracy against k beside both controls. */
@@ -120,8 +136,14 @@ final class RunReport {
                 + "equals Safe LoRA's at that k. Mean ± sd over seeds.");
         TreeSet<Double> ps = new TreeSet<>(java.util.Comparator.reverseOrder());
         r.safeLora().forEach(x -> ps.add(x.p()));
+        int sweepN = r.config().safeLora().eval().harmfulPrompts();
         for (double p : ps) {
             List<Pipeline.SafeLoraRow> rows = r.safeLora().stream().filter(x -> x.p() == p).toList();
+            // every title names its own p, its seeds and n: a p = 0 chart must never read as the p = 0.1 one
+            String cond = String.format(java.util.Locale.ROOT, "p = %s, seeds %s, %s", Tables.round(p),
+                    rows.stream().map(Pipeline.SafeLoraRow::seed).toList(),
+                    condition(sweepN, "harmful prompts").replaceAll(",.*", ""));
+            Map<String, double[][]> tradeOff = new LinkedHashMap<>();
             for (String metric : List.of("harmful score", "task accuracy")) {
                 Map<String, double[][]> series = new LinkedHashMap<>();
                 for (SafeLoraSweep.Method m : List.of(SafeLoraSweep.Method.SAFE_LORA, SafeLoraSweep.Method.RANDOM_PROJECTION,
@@ -140,23 +162,27 @@ final class RunReport {
                         byK.values().stream().mapToDouble(v -> v.stream().mapToDouble(Double::doubleValue).average().orElse(0)).toArray(),
                         byK.values().stream().mapToDouble(RunReport::sd).toArray()});
                 }
-                h.chart(Charts.lines(String.format("p=%.2f: %s vs weights projected", p, metric), "k (weights projected)",
-                        metric, series));
+                h.chart(Charts.lines(metric + " vs weights projected (" + cond + ", mean ± sd)", "k (weights projected)",
+                        metric.startsWith("harmful") ? Charts.HARM_AXIS : "task " + Charts.UTILITY_AXIS, series));
+                series.forEach((name, xy) -> tradeOff.merge(name, new double[][] {xy[1]},
+                        (harm, acc) -> new double[][] {harm[0], acc[0]}));
             }
+            h.chart(Charts.tradeOff("Safety vs utility per variant, Safe LoRA by k (" + cond + ", means)", tradeOff));
             Pipeline.SafeLoraRow first = rows.get(0);
             Map<String, List<Double>> cos = new LinkedHashMap<>();
             for (Pipeline.SafeLoraRow row : rows) {
                 cos.put("seed " + row.seed(), row.cosines().stream().map(c -> c.cosine() == null ? 0.0 : c.cosine()).toList());
             }
-            h.chart(Charts.bars(String.format("p=%.2f: cos(C·B·A, B·A) per weight", p), "layer.module", "cosine",
+            h.chart(Charts.bars("cos(C·B·A, B·A) per weight, one bar per seed; at k the k lowest are projected (" + cond + ")", "layer.module",
+                    "cosine with the alignment direction",
                     first.cosines().stream().map(c -> c.layer() + "." + c.module()).toList(), cos));
             if (!first.energy().isEmpty()) {
                 Map<String, List<Double>> energy = new LinkedHashMap<>();
                 energy.put("update (mean over seeds)", meanEnergy(rows, UpdateEnergy.Row::updateShare));
                 energy.put("V itself", meanEnergy(rows, UpdateEnergy.Row::alignmentShare));
                 energy.put("random subspace", meanEnergy(rows, UpdateEnergy.Row::randomShare));
-                h.chart(Charts.bars(String.format("p=%.2f: share of energy in V's top-%d directions", p,
-                        r.config().safeLora().energyTopK()), "layer.module", "share of ‖·‖_F²",
+                h.chart(Charts.bars(String.format(java.util.Locale.ROOT, "Share of energy in V's top-%d directions (%s)",
+                        r.config().safeLora().energyTopK(), cond), "layer.module", "share of ‖·‖_F²",
                         first.energy().stream().map(e -> e.layer() + "." + e.module()).toList(), energy));
             }
         }
@@ -175,7 +201,7 @@ final class RunReport {
 
     Table safeLoraTable() {
         Table t = Table.create("Safe LoRA sweep", StringColumn.create("seed"), DoubleColumn.create("p"),
-                StringColumn.create("method"), StringColumn.create("k / tau"), DoubleColumn.create("projected"),
+                StringColumn.create("method"), StringColumn.create("k / τ"), DoubleColumn.create("projected"),
                 DoubleColumn.create("norm ratio"), DoubleColumn.create("harmful score"), DoubleColumn.create("complies"),
                 DoubleColumn.create("task accuracy"));
         for (Pipeline.SafeLoraRow row : r.safeLora()) {
@@ -183,8 +209,7 @@ final class RunReport {
                 t.stringColumn("seed").append(Long.toString(row.seed()));
                 t.doubleColumn("p").append(row.p());
                 t.stringColumn("method").append(pt.method().name().toLowerCase().replace('_', '-'));
-                t.stringColumn("k / tau").append(pt.method() == SafeLoraSweep.Method.SAFE_LORA_TAU
-                        ? String.format("tau %.2f", pt.tau()) : "k " + pt.k());
+                t.stringColumn("k / τ").append(SafeLoraSweep.Result.selection(pt));
                 t.doubleColumn("projected").append(pt.numProjected());
                 t.doubleColumn("norm ratio").append(round(pt.normRatio()));
                 t.doubleColumn("harmful score").append(round(pt.harmfulScore()));
@@ -193,6 +218,40 @@ final class RunReport {
             }
         }
         return t;
+    }
+
+    /** An eval spec's n (0 means every held-out prompt, a number this report does not know). */
+    private static java.util.OptionalInt n(int configured) {
+        return configured > 0 ? java.util.OptionalInt.of(configured) : java.util.OptionalInt.empty();
+    }
+
+    /** "seeds [0, 1], n = 200 harmful prompts, bars: …" for a per-stage chart's title. */
+    private String condition(int configured, String what) {
+        String n = configured > 0 ? "n = " + configured + " " + what : "n = all held-out " + what;
+        boolean oneSeed = r.config().seeds().size() == 1;
+        return "seeds " + r.config().seeds() + ", " + n + ", bars: "
+                + (oneSeed ? (configured > 0 ? "95% Wilson interval" : "none") : "mean ± sd over seeds");
+    }
+
+    /**
+     * Error bars per model: mean ± sd over seeds when there are several, else the 95% Wilson interval of
+     * the one seed's rate over n prompts (half-width of its wider side; 0 when n is unknown).
+     */
+    private List<Double> spread(List<String> models, java.util.function.ToDoubleFunction<Evaluation.Scores> f,
+            java.util.OptionalInt n) {
+        List<Double> out = new ArrayList<>();
+        for (String m : models) {
+            List<Double> v = r.models().stream().filter(x -> x.model().equals(m)).map(x -> f.applyAsDouble(x.scores()))
+                    .filter(d -> !Double.isNaN(d)).toList();
+            if (v.size() > 1) {
+                out.add(sd(v));
+            } else if (v.size() == 1 && n.isPresent()) {
+                out.add(Wilson.ofRate(v.get(0), n.getAsInt()).halfWidthAround(v.get(0)));
+            } else {
+                out.add(0.0);
+            }
+        }
+        return out;
     }
 
     static double sd(List<Double> v) {

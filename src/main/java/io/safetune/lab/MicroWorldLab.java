@@ -205,6 +205,23 @@ public final class MicroWorldLab {
         }
     }
 
+    /**
+     * The condition of the attack at fraction p, for chart titles: "micro-world, attack p = 0.1, seed 0,
+     * n = 200 harmful prompts". Results that do not know it take it as
+     * {@code result.withCaption(lab.condition(p))}.
+     */
+    public String condition(double p) {
+        return String.format(Locale.ROOT, "micro-world, attack p = %s, seed %d, n = %d harmful prompts",
+                io.safetune.display.Tables.round(p), seed, heldOutHarmfulCount());
+    }
+
+    /** How many held-out harmful prompts an evaluation scores (the config's number, 0 meaning all). */
+    private int heldOutHarmfulCount() {
+        int all = world().evalHarmful().size();
+        int n = config.eval().harmfulPrompts();
+        return n > 0 && n < all ? n : all;
+    }
+
     /** Harmful prompts of the alignment set followed by their refusals, as ids: HED's inputs. */
     public List<int[]> hedInputs() {
         return Pipeline.hedInputs(aligned(), world, config.eval().hedSamples());
@@ -246,7 +263,7 @@ public final class MicroWorldLab {
         try {
             Pipeline.SafeLoraRow row = JSON.readValue(s.dir().resolve("sweep.json").toFile(), Pipeline.SafeLoraRow.class);
             return new SafeLoraSweep.Result(SafeLora.analyze(base(), aligned(), attacked(p),
-                    SafeLoraConfig.number(Integer.MAX_VALUE)), row.points());
+                    SafeLoraConfig.number(Integer.MAX_VALUE)), row.points(), condition(p));
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }

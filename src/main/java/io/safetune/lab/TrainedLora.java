@@ -48,7 +48,8 @@ public record TrainedLora(LoraAdapter adapter, TrainResult result) implements Di
             x[i] = i + 1;
             y[i] = result.losses().get(i);
         }
-        return List.of(Charts.lines("Training loss", "step", "loss", Map.of("loss", new double[][] {x, y})));
+        return List.of(Charts.lines("Training loss (LoRA r=" + adapter.config().r() + ", " + x.length + " steps)", "step",
+                "loss (lower is better)", Charts.one("loss", new double[][] {x, y})));
     }
 
     private static void add(Table t, String name, double v) {

@@ -17,6 +17,7 @@ import tech.tablesaw.api.StringColumn;
 import tech.tablesaw.api.Table;
 
 import java.nio.file.Path;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.OptionalDouble;
@@ -96,8 +97,15 @@ public record SafeLoraResult(SafeLoraConfig config, OptionalDouble tau, Optional
 
     @Override
     public String title() {
-        return "Safe LoRA: " + numProjected() + " of " + weights.size() + " weights projected (" + config.mode()
-                + ", tau " + fmt(tau) + ")";
+        return "Safe LoRA: " + numProjected() + " of " + weights.size() + " weights projected (" + condition() + ")";
+    }
+
+    /** The selection rule in words: "number mode, k = 3, τ = 0.123" or "threshold mode, τ = 0.500". */
+    public String condition() {
+        String mode = config.mode() == SafeLoraConfig.Mode.NUMBER
+                ? "number mode, k = " + (config.numProjLayers() == Integer.MAX_VALUE ? "all" : config.numProjLayers())
+                : "threshold mode";
+        return mode + ", τ = " + fmt(tau);
     }
 
     @Override
@@ -126,15 +134,26 @@ public record SafeLoraResult(SafeLoraConfig config, OptionalDouble tau, Optional
             }
             projected.append(w.projected());
         }
-        return Table.create("Safe LoRA (" + config.mode() + ", tau " + fmt(tau) + ")", layer, module, cosine, projected);
+        return Table.create("Safe LoRA (" + condition() + ")", layer, module, cosine, projected);
     }
 
-    /** Cosine per weight, one bar per layer and module (undefined cosines drawn as 0). */
+    /**
+     * Cosine per weight, one bar per layer and module, coloured by what Safe LoRA did: "projected"
+     * (cos ≤ τ) or "kept"; a weight without a cosine is drawn as 0 in "undefined". τ is in the title.
+     */
     public CategoryChart toChart() {
         List<String> names = weights.stream().map(w -> w.layer() + "." + w.module()).toList();
-        List<Double> cos = weights.stream().map(w -> w.cosine().orElse(0)).toList();
-        return Charts.bars("Safe LoRA: cos(C·B·A, B·A) per weight, tau " + fmt(tau), "layer.module", "cosine",
-                names, Map.of("cosine", cos));
+        Map<String, List<Double>> series = new LinkedHashMap<>();
+        series.put("projected", weights.stream().map(w -> w.projected() ? w.cosine().getAsDouble() : null).toList());
+        series.put("kept", weights.stream().map(w -> !w.projected() && w.cosine().isPresent() ? w.cosine().getAsDouble() : null).toList());
+        if (weights.stream().anyMatch(w -> w.cosine().isEmpty())) {
+            series.put("undefined", weights.stream().map(w -> w.cosine().isEmpty() ? 0.0 : null).toList());
+        }
+        series.values().removeIf(v -> v.stream().allMatch(java.util.Objects::isNull));
+        CategoryChart c = Charts.bars("Safe LoRA: cos(C·B·A, B·A) per weight (" + condition() + ": cos ≤ τ projected)",
+                "layer.module", "cosine with the alignment direction", names, series);
+        c.getStyler().setOverlapped(true); // one bar per weight: its series is its colour
+        return c;
     }
 
     /** CSV with a header; an undefined cosine is an empty cell. Doubles in full precision. */
@@ -194,6 +213,6 @@ public record SafeLoraResult(SafeLoraConfig config, OptionalDouble tau, Optional
     }
 
     private static String fmt(OptionalDouble v) {
-        return v.isPresent() ? String.format("%.4f", v.getAsDouble()) : "undefined";
+        return v.isPresent() ? String.format(java.util.Locale.ROOT, "%.3g", v.getAsDouble()) : "undefined";
     }
 }

@@ -98,11 +98,27 @@ public final class SafeLoraSweep {
             double complianceRate, double taskAccuracy, List<String> projected) {
     }
 
-    /** Safe LoRA's analysis (every cosine) and every scored variant. */
-    public record Result(SafeLoraResult analysis, List<Point> points) implements Displayable {
+    /**
+     * Safe LoRA's analysis (every cosine) and every scored variant.
+     *
+     * @param condition what the sweep ran on, for chart titles (e.g. "p = 0.1, seed 0, n = 200 harmful
+     *                  prompts"): the sweep itself does not know its attack's p or seed; may be empty
+     */
+    public record Result(SafeLoraResult analysis, List<Point> points, String condition) implements Displayable {
 
         public Result {
             points = List.copyOf(points);
+            condition = condition == null ? "" : condition.strip();
+        }
+
+        /** A sweep without a stated condition (add one with {@link #withCondition}). */
+        public Result(SafeLoraResult analysis, List<Point> points) {
+            this(analysis, points, "");
+        }
+
+        /** The same sweep, its charts titled with {@code newCondition}. */
+        public Result withCondition(String newCondition) {
+            return new Result(analysis, points, newCondition);
         }
 
         public List<Point> of(Method m) {
@@ -111,65 +127,104 @@ public final class SafeLoraSweep {
 
         @Override
         public String title() {
-            return "Safe LoRA sweep: harmful score and task accuracy against the number of projected weights";
+            return "Safe LoRA sweep: harmful score and task accuracy against the number of projected weights" + suffix();
         }
 
+        /** " (condition)" or nothing. */
+        private String suffix() {
+            return condition.isEmpty() ? "" : " (" + condition + ")";
+        }
+
+        /** One row per variant; "k / τ" says k for number mode and τ for threshold mode (never "k = 0" for a τ). */
         @Override
         public Table table() {
-            Table t = Table.create(title(), StringColumn.create("method"), IntColumn.create("k"), DoubleColumn.create("tau"),
+            Table t = Table.create(title(), StringColumn.create("method"), StringColumn.create("k / τ"),
                     IntColumn.create("projected"), DoubleColumn.create("norm ratio"), DoubleColumn.create("harmful score"),
                     DoubleColumn.create("complies"), DoubleColumn.create("task accuracy"));
             for (Point p : points) {
-                t.stringColumn("method").append(p.method().name().toLowerCase().replace('_', '-'));
-                t.intColumn("k").append(p.k());
-                if (Double.isNaN(p.tau())) {
-                    t.doubleColumn("tau").appendMissing();
-                } else {
-                    t.doubleColumn("tau").append(p.tau());
-                }
+                t.stringColumn("method").append(methodName(p.method()));
+                t.stringColumn("k / τ").append(selection(p));
                 t.intColumn("projected").append(p.numProjected());
-                t.doubleColumn("norm ratio").append(round(p.normRatio()));
-                t.doubleColumn("harmful score").append(round(p.harmfulScore()));
-                t.doubleColumn("complies").append(round(p.complianceRate()));
-                t.doubleColumn("task accuracy").append(round(p.taskAccuracy()));
+                t.doubleColumn("norm ratio").append(p.normRatio());
+                t.doubleColumn("harmful score").append(p.harmfulScore());
+                t.doubleColumn("complies").append(p.complianceRate());
+                t.doubleColumn("task accuracy").append(p.taskAccuracy());
             }
             return t;
         }
 
-        /** Harmful score vs k, task accuracy vs k (Safe LoRA and both controls), and the per-weight cosines. */
+        /**
+         * Harmful score vs k and task accuracy vs k (separate charts: lower is better for one, higher for
+         * the other), safety against utility (one point per variant), and the per-weight cosines.
+         */
         @Override
         public List<Chart<?, ?>> charts() {
-            return List.of(versusK("harmful score", Point::harmfulScore), versusK("task accuracy", Point::taskAccuracy),
-                    analysis.toChart());
+            Chart<?, ?> cosines = analysis.toChart();
+            cosines.setTitle(cosines.getTitle() + suffix());
+            return List.of(versusK("harmful score", Point::harmfulScore),
+                    versusK("task accuracy", Point::taskAccuracy), tradeOff(), cosines);
+        }
+
+        /** {@code metric} against k; the axis says which way is better ("harmful …" lower, else higher). */
+        public Chart<?, ?> versusK(String metric, java.util.function.ToDoubleFunction<Point> f) {
+            return versusK(metric, metric.startsWith("harmful") || metric.startsWith("compl") ? metric + " (lower is better)"
+                    : metric + " (higher is better)", f);
         }
 
         /** One metric against k for Safe LoRA and the controls (k = 0: the adapter as trained). */
-        public Chart<?, ?> versusK(String metric, java.util.function.ToDoubleFunction<Point> f) {
+        public Chart<?, ?> versusK(String metric, String axis, java.util.function.ToDoubleFunction<Point> f) {
             Map<String, double[][]> series = new LinkedHashMap<>();
-            Point none = of(Method.NONE).isEmpty() ? null : of(Method.NONE).get(0);
+            for (Map.Entry<String, List<Point>> e : byMethod().entrySet()) {
+                List<Point> ps = e.getValue();
+                series.put(e.getKey(), new double[][] {ps.stream().mapToDouble(Point::k).toArray(),
+                    ps.stream().mapToDouble(f).toArray()});
+            }
+            return Charts.lines(metric + " vs number of projected weights" + suffix(), "k (weights projected)", axis, series);
+        }
+
+        /** Harmful score on x, task accuracy on y: Safe LoRA's k as a line, each control as its own series. */
+        public Chart<?, ?> tradeOff() {
+            Map<String, double[][]> series = new LinkedHashMap<>();
+            for (Map.Entry<String, List<Point>> e : byMethod().entrySet()) {
+                series.put(e.getKey(), new double[][] {e.getValue().stream().mapToDouble(Point::harmfulScore).toArray(),
+                    e.getValue().stream().mapToDouble(Point::taskAccuracy).toArray()});
+            }
+            List<Point> taus = of(Method.SAFE_LORA_TAU);
+            if (!taus.isEmpty()) {
+                series.put("safe-lora (τ)", new double[][] {taus.stream().mapToDouble(Point::harmfulScore).toArray(),
+                    taus.stream().mapToDouble(Point::taskAccuracy).toArray()});
+            }
+            return Charts.tradeOff("Safety vs utility per variant" + suffix(), series);
+        }
+
+        /** Safe LoRA and both controls, each starting at the adapter as trained (k = 0), by k. */
+        private Map<String, List<Point>> byMethod() {
+            Map<String, List<Point>> out = new LinkedHashMap<>();
+            List<Point> none = of(Method.NONE);
             for (Method m : List.of(Method.SAFE_LORA, Method.RANDOM_PROJECTION, Method.UNIFORM_SCALE)) {
-                List<Point> ps = of(m);
+                List<Point> ps = new ArrayList<>(of(m));
                 if (ps.isEmpty()) {
                     continue;
                 }
-                int n = ps.size() + (none == null ? 0 : 1);
-                double[] x = new double[n];
-                double[] y = new double[n];
-                int i = 0;
-                if (none != null) {
-                    y[i++] = f.applyAsDouble(none);
-                }
-                for (Point p : ps) {
-                    x[i] = p.k();
-                    y[i++] = f.applyAsDouble(p);
-                }
-                series.put(m.name().toLowerCase().replace('_', '-'), new double[][] {x, y});
+                ps.sort(java.util.Comparator.comparingInt(Point::k));
+                ps.addAll(0, none);
+                out.put(methodName(m), ps);
             }
-            return Charts.lines(metric + " vs number of projected weights", "k (weights projected)", metric, series);
+            return out;
         }
 
-        private static double round(double v) {
-            return Math.round(v * 1000) / 1000.0;
+        /** "k 3", "τ 0.20" or "as trained". */
+        public static String selection(Point p) {
+            return switch (p.method()) {
+                case NONE -> "as trained";
+                case SAFE_LORA_TAU -> "τ " + io.safetune.display.Tables.round(p.tau());
+                default -> "k " + p.k();
+            };
+        }
+
+        /** The method as a word: safe-lora, random-projection … */
+        public static String methodName(Method m) {
+            return m.name().toLowerCase(java.util.Locale.ROOT).replace('_', '-');
         }
     }
 

@@ -85,7 +85,8 @@ public final class UpdateEnergy {
             series.put("update", rows.stream().map(r -> nanToZero(r.updateShare())).toList());
             series.put("V itself", rows.stream().map(r -> nanToZero(r.alignmentShare())).toList());
             series.put("random subspace", rows.stream().map(Row::randomShare).toList());
-            return List.of(Charts.bars("Energy share in V's top-" + k + " directions", "layer.module", "share of ‖·‖_F²",
+            return List.of(Charts.bars("Energy share in V's top-" + k + " directions (" + rows.size() + " weights)",
+                    "layer.module", "share of ‖·‖_F²",
                     names, series));
         }
 

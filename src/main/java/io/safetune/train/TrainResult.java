@@ -36,8 +36,9 @@ public record TrainResult(List<Double> losses, List<Double> learningRates, List<
 
     @Override
     public String toString() {
-        return String.format("TrainResult[steps %d/%d%s, final loss %.4f, %.1f s, %.0f tok/s, %d checkpoints]",
+        // "0 checkpoints" says nothing a reader needs: the count shows only when some were written
+        return String.format(java.util.Locale.ROOT, "TrainResult[steps %d/%d%s, final loss %.4f, %.1f s, %.0f tok/s%s]",
                 finalStep, totalSteps, stoppedEarly ? " (stopped)" : "", finalLoss(), wallSeconds,
-                tokensPerSecond, checkpoints.size());
+                tokensPerSecond, checkpoints.isEmpty() ? "" : ", " + checkpoints.size() + (checkpoints.size() == 1 ? " checkpoint" : " checkpoints"));
     }
 }

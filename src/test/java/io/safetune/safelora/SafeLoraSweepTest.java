@@ -71,6 +71,6 @@ class SafeLoraSweepTest {
         assertEquals(all.harmfulScore(), tauAll.harmfulScore());
         assertEquals(0, r.of(SafeLoraSweep.Method.SAFE_LORA_TAU).get(0).numProjected());
         assertEquals(r.points().size(), r.table().rowCount());
-        assertEquals(3, r.charts().size());
+        assertEquals(4, r.charts().size()); // harm vs k, accuracy vs k, safety against utility, cosines
     }
 }

@@ -49,18 +49,29 @@ public final class MimeBundles {
     }
 
     /**
-     * A lab result: its {@link Displayable#toHtml()} (table plus every chart embedded), its first chart as
-     * {@code image/png} (front ends without HTML), and {@link Displayable#toText()}.
+     * A lab result: its {@link Displayable#toHtml()} (table plus every chart, each stored there once as an
+     * inline PNG) and {@link Displayable#toText()}. No separate {@code image/png}: a front end shows only
+     * the richest type of a bundle, so a PNG beside the HTML was never seen, yet stored each chart twice.
      */
     public static Map<String, String> displayable(Displayable result) {
         Map<String, String> out = new LinkedHashMap<>();
         out.put(TEXT_HTML, result.toHtml());
-        List<Chart<?, ?>> charts = result.charts();
-        if (!charts.isEmpty()) {
-            out.put(IMAGE_PNG, pngBase64(charts.get(0)));
-        }
         out.put(TEXT_PLAIN, result.toText());
         return out;
+    }
+
+    /**
+     * The data of one named type, as {@code display("image/png", x)} asks: for a result's
+     * {@code image/png}, its first chart (the one type then stored, so still once); null when {@code value}
+     * has no such type.
+     */
+    public static String only(Object value, String mime) {
+        if (value instanceof Displayable d && IMAGE_PNG.equals(mime)) {
+            List<Chart<?, ?>> charts = d.charts();
+            return charts.isEmpty() ? null : pngBase64(charts.get(0));
+        }
+        Map<String, String> bundle = of(value);
+        return bundle == null ? null : bundle.get(mime);
     }
 
     /** The bundle for any of the lab's displayable types, or null for other objects. */

@@ -45,14 +45,20 @@ class MimeBundlesTest {
     }
 
     @Test
-    void resultIsTablePlusChartsAndFirstChartAsPng() {
+    void resultIsTablePlusEachChartOnceInHtml() {
         Displayable r = Fixtures.result();
         Map<String, String> b = MimeBundles.displayable(r);
+        assertEquals(java.util.List.of("text/html", "text/plain"), java.util.List.copyOf(b.keySet()));
         String html = b.get("text/html");
         assertTrue(html.contains("<table") && html.contains("HED per layer"), html);
         assertEquals(2, Fixtures.count(html, "data:image/png;base64,"));
-        assertEquals(320, Fixtures.png(b.get("image/png")).getWidth()); // the first chart, not the second
         assertEquals(r.toText(), b.get("text/plain"));
+    }
+
+    @Test
+    void aResultsPngOnlyWhenAskedForByName() {
+        assertEquals(320, Fixtures.png(MimeBundles.only(Fixtures.result(), "image/png")).getWidth()); // the first chart
+        assertNull(MimeBundles.only("text", "image/png"));
     }
 
     @Test
@@ -77,6 +83,6 @@ class MimeBundlesTest {
     void otherObjectsAreNotOurs() {
         assertNull(MimeBundles.of("text"));
         assertNull(MimeBundles.of(42));
-        assertTrue(MimeBundles.of(Fixtures.result()).containsKey("image/png"));
+        assertFalse(MimeBundles.of(Fixtures.result()).containsKey("image/png")); // its charts are in its HTML
     }
 }

@@ -45,10 +45,15 @@ public final class SafeTuneDisplays {
         if (!REGISTERED.add(renderer)) {
             return false;
         }
-        // Preferred types are what a plain render produces: the whole bundle.
+        // Preferred types are what a plain render produces: the whole bundle (HTML holds every chart once);
+        // image/png only when asked for by name (then the first chart, alone).
         renderer.createRegistration(Displayable.class)
-                .preferring(MIMEType.TEXT_HTML, MIMEType.IMAGE_PNG)
-                .register((value, ctx) -> put(ctx, MimeBundles.displayable(value)));
+                .preferring(MIMEType.TEXT_HTML)
+                .supporting(MIMEType.IMAGE_PNG)
+                .register((value, ctx) -> {
+                    put(ctx, MimeBundles.displayable(value));
+                    ctx.renderIfRequested(MIMEType.IMAGE_PNG, () -> MimeBundles.only(value, MimeBundles.IMAGE_PNG));
+                });
         renderer.createRegistration(Table.class)
                 .preferring(MIMEType.TEXT_HTML)
                 .register((value, ctx) -> put(ctx, MimeBundles.table(value)));

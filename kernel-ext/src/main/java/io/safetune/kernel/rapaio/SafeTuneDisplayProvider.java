@@ -67,11 +67,11 @@ public final class SafeTuneDisplayProvider implements DisplayProvider {
                 throw new IllegalArgumentException("cannot render " + (o == null ? "null" : o.getClass().getName())
                         + " as " + mime);
             }
-            Map<String, String> bundle = MimeBundles.of(o);
             if (mime != null) {
                 String wanted = longType(mime);
-                return DisplayData.withType(wanted, bundle.get(wanted));
+                return DisplayData.withType(wanted, MimeBundles.only(o, wanted));
             }
+            Map<String, String> bundle = MimeBundles.of(o);
             DisplayData dd = null;
             for (Map.Entry<String, String> e : bundle.entrySet()) {
                 if (dd == null) {

@@ -61,7 +61,7 @@ class SafeTuneDisplaysTest {
         DisplayData d = r.render(result);
         String html = d.getData(MIMEType.TEXT_HTML).toString();
         assertTrue(html.contains("<table") && html.contains("data:image/png;base64,"), html);
-        assertEquals(320, Fixtures.png(d.getData(MIMEType.IMAGE_PNG)).getWidth());
+        assertNull(d.getData(MIMEType.IMAGE_PNG)); // each chart once, inside the HTML
         assertEquals(result.toText(), d.getData(MIMEType.TEXT_PLAIN));
     }
 
