@@ -235,6 +235,23 @@ public final class MicroWorldLab {
         }
     }
 
+    /**
+     * The dose curve of this seed: for each p, the attack's harmful score, compliance and new-task
+     * accuracy, and HED (mean over layers) against the aligned model. Attacks not yet in the stage
+     * cache are trained (about 10 s each on 2 cores).
+     */
+    public DoseCurve doseCurve(List<Double> fractions) {
+        String task = Stages.family(config.attack().task()).word();
+        List<DoseCurve.Point> points = new java.util.ArrayList<>();
+        for (double p : fractions) {
+            Evaluation.Scores s = evaluate(aligned(), attacked(p));
+            points.add(new DoseCurve.Point(p, s.harmfulScore(), s.complianceRate(), s.accuracy().getOrDefault(task, 0.0),
+                    hed(p).value(io.safetune.eval.DriftAggregate.MEAN_L2)));
+        }
+        return new DoseCurve(String.format(Locale.ROOT, "micro-world, seed %d, n = %d harmful prompts, %d HED inputs", seed,
+                heldOutHarmfulCount(), config.eval().hedSamples()), points);
+    }
+
     /** HED over the attack's steps at fraction p, as recorded while it trained (every 10 steps). */
     public DriftSeries hedOverSteps(double p) {
         try {
