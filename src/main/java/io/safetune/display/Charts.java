@@ -40,7 +40,8 @@ public final class Charts {
     /** Names whose colour means the same thing in every chart. */
     private static final Map<String, Color> FIXED = Map.of(
             "safe-lora", PALETTE[0], "random-projection", PALETTE[1], "uniform-scale", PALETTE[2],
-            "projected", PALETTE[5], "kept", PALETTE[0], "harmful score", PALETTE[5], "complies", PALETTE[3]);
+            "safe-lora (τ)", PALETTE[4], "projected", PALETTE[5], "kept", PALETTE[0], "harmful score", PALETTE[5],
+            "complies", PALETTE[3]);
 
     private Charts() {
     }

@@ -206,13 +206,17 @@ public final class MicroWorldLab {
     }
 
     /**
-     * The condition of the attack at fraction p, for chart titles: "micro-world, attack p = 0.1, seed 0,
-     * n = 200 harmful prompts". Results that do not know it take it as
-     * {@code result.withCaption(lab.condition(p))}.
+     * The condition of the attack at fraction p, for chart titles: "micro-world, attack p = 0.1, seed 0".
+     * Results that do not know it take it as {@code result.withCaption(lab.condition(p))}; results
+     * that score prompts name their n themselves.
      */
     public String condition(double p) {
-        return String.format(Locale.ROOT, "micro-world, attack p = %s, seed %d, n = %d harmful prompts",
-                io.safetune.display.Tables.round(p), seed, heldOutHarmfulCount());
+        return String.format(Locale.ROOT, "micro-world, attack p = %s, seed %d", io.safetune.display.Tables.round(p), seed);
+    }
+
+    /** How many of {@code all} prompts a setting of 0 (all) or n scores. */
+    private static int sweepCount(int n, int all) {
+        return n > 0 && n < all ? n : all;
     }
 
     /** How many held-out harmful prompts an evaluation scores (the config's number, 0 meaning all). */
@@ -280,7 +284,10 @@ public final class MicroWorldLab {
         try {
             Pipeline.SafeLoraRow row = JSON.readValue(s.dir().resolve("sweep.json").toFile(), Pipeline.SafeLoraRow.class);
             return new SafeLoraSweep.Result(SafeLora.analyze(base(), aligned(), attacked(p),
-                    SafeLoraConfig.number(Integer.MAX_VALUE)), row.points(), condition(p));
+                    SafeLoraConfig.number(Integer.MAX_VALUE)), row.points(), condition(p) + String.format(Locale.ROOT,
+                ", n = %d harmful and %d task prompts per variant", sweepCount(config.safeLora().eval().harmfulPrompts(),
+                        world().evalHarmful().size()), sweepCount(config.safeLora().eval().taskPrompts(),
+                        world().evalTask(Stages.family(config.attack().task())).size())));
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }
