@@ -80,14 +80,37 @@ public final class HtmlReport {
         return Tables.rounded(table).write().toString("html");
     }
 
-    /** A chart rendered as PNG bytes (headless). */
+    /** A chart rendered as PNG bytes (headless), its title shrunk to fit the chart's width. */
     public static byte[] png(Chart<?, ?> chart) {
+        fitTitle(chart);
         try {
             ByteArrayOutputStream out = new ByteArrayOutputStream();
             BitmapEncoder.saveBitmap(chart, out, BitmapEncoder.BitmapFormat.PNG);
             return out.toByteArray();
         } catch (IOException e) {
             throw new UncheckedIOException(e);
+        }
+    }
+
+    /**
+     * Titles name their condition (model, p, seeds, n) and run long; XChart neither wraps nor clips them
+     * visibly, so the title font shrinks (down to 8 pt) until the title fits the chart's width.
+     */
+    static void fitTitle(Chart<?, ?> chart) {
+        String title = chart.getTitle();
+        if (title == null || title.isEmpty()) {
+            return;
+        }
+        java.awt.Font font = chart.getStyler().getChartTitleFont();
+        java.awt.Graphics2D g = new java.awt.image.BufferedImage(1, 1, java.awt.image.BufferedImage.TYPE_INT_ARGB).createGraphics();
+        try {
+            float size = font.getSize2D();
+            while (size > 8 && g.getFontMetrics(font.deriveFont(size)).stringWidth(title) > chart.getWidth() - 24) {
+                size -= 0.5f;
+            }
+            chart.getStyler().setChartTitleFont(font.deriveFont(size));
+        } finally {
+            g.dispose();
         }
     }
 

@@ -140,9 +140,10 @@ final class RunReport {
         for (double p : ps) {
             List<Pipeline.SafeLoraRow> rows = r.safeLora().stream().filter(x -> x.p() == p).toList();
             // every title names its own p, its seeds and n: a p = 0 chart must never read as the p = 0.1 one
-            String cond = String.format(java.util.Locale.ROOT, "p = %s, seeds %s, %s", Tables.round(p),
+            String cond = String.format(java.util.Locale.ROOT, "p = %s, seeds %s, %s per variant", Tables.round(p),
                     rows.stream().map(Pipeline.SafeLoraRow::seed).toList(),
-                    condition(sweepN, "harmful prompts").replaceAll(",.*", ""));
+                    sweepN > 0 ? "n = " + sweepN + " harmful prompts" : "all held-out harmful prompts");
+            String spread = rows.size() > 1 ? ", mean ± sd" : "";
             Map<String, double[][]> tradeOff = new LinkedHashMap<>();
             for (String metric : List.of("harmful score", "task accuracy")) {
                 Map<String, double[][]> series = new LinkedHashMap<>();
@@ -162,12 +163,13 @@ final class RunReport {
                         byK.values().stream().mapToDouble(v -> v.stream().mapToDouble(Double::doubleValue).average().orElse(0)).toArray(),
                         byK.values().stream().mapToDouble(RunReport::sd).toArray()});
                 }
-                h.chart(Charts.lines(metric + " vs weights projected (" + cond + ", mean ± sd)", "k (weights projected)",
+                h.chart(Charts.lines(metric + " vs weights projected (" + cond + spread + ")", "k (weights projected)",
                         metric.startsWith("harmful") ? Charts.HARM_AXIS : "task " + Charts.UTILITY_AXIS, series));
                 series.forEach((name, xy) -> tradeOff.merge(name, new double[][] {xy[1]},
                         (harm, acc) -> new double[][] {harm[0], acc[0]}));
             }
-            h.chart(Charts.tradeOff("Safety vs utility per variant, Safe LoRA by k (" + cond + ", means)", tradeOff));
+            h.chart(Charts.tradeOff("Safety vs utility per variant, Safe LoRA by k (" + cond + (rows.size() > 1 ? ", means" : "")
+                    + ")", tradeOff));
             Pipeline.SafeLoraRow first = rows.get(0);
             Map<String, List<Double>> cos = new LinkedHashMap<>();
             for (Pipeline.SafeLoraRow row : rows) {

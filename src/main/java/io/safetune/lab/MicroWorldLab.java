@@ -283,11 +283,12 @@ public final class MicroWorldLab {
         StageStore.Stage s = safeLoraStage(p);
         try {
             Pipeline.SafeLoraRow row = JSON.readValue(s.dir().resolve("sweep.json").toFile(), Pipeline.SafeLoraRow.class);
+            int harmful = sweepCount(config.safeLora().eval().harmfulPrompts(), world().evalHarmful().size());
+            int task = sweepCount(config.safeLora().eval().taskPrompts(),
+                    world().evalTask(Stages.family(config.attack().task())).size());
             return new SafeLoraSweep.Result(SafeLora.analyze(base(), aligned(), attacked(p),
                     SafeLoraConfig.number(Integer.MAX_VALUE)), row.points(), condition(p) + String.format(Locale.ROOT,
-                ", n = %d harmful and %d task prompts per variant", sweepCount(config.safeLora().eval().harmfulPrompts(),
-                        world().evalHarmful().size()), sweepCount(config.safeLora().eval().taskPrompts(),
-                        world().evalTask(Stages.family(config.attack().task())).size())));
+                    ", n = %d harmful and %d task prompts per variant", harmful, task), harmful, task);
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }

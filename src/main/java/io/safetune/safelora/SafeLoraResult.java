@@ -139,7 +139,7 @@ public record SafeLoraResult(SafeLoraConfig config, OptionalDouble tau, Optional
 
     /**
      * Cosine per weight, one bar per layer and module, coloured by what Safe LoRA did: "projected"
-     * (cos ≤ τ) or "kept"; a weight without a cosine is drawn as 0 in "undefined". τ is in the title.
+     * (cos ≤ τ) or "kept"; a weight without a cosine is drawn as 0 in "undefined". τ is a line.
      */
     public CategoryChart toChart() {
         List<String> names = weights.stream().map(w -> w.layer() + "." + w.module()).toList();
@@ -153,6 +153,12 @@ public record SafeLoraResult(SafeLoraConfig config, OptionalDouble tau, Optional
         CategoryChart c = Charts.bars("Safe LoRA: cos(C·B·A, B·A) per weight (" + condition() + ": cos ≤ τ projected)",
                 "layer.module", "cosine with the alignment direction", names, series);
         c.getStyler().setOverlapped(true); // one bar per weight: its series is its colour
+        if (tau.isPresent() && Double.isFinite(tau.getAsDouble())) {
+            // τ as a line across the weights: every bar at or below it was projected
+            List<Double> level = java.util.Collections.nCopies(names.size(), tau.getAsDouble());
+            c.addSeries("τ = " + io.safetune.display.Tables.round(tau.getAsDouble()), names, level)
+                    .setChartCategorySeriesRenderStyle(org.knowm.xchart.CategorySeries.CategorySeriesRenderStyle.Line);
+        }
         return c;
     }
 

@@ -101,14 +101,26 @@ public final class SafeLoraSweep {
     /**
      * Safe LoRA's analysis (every cosine) and every scored variant.
      *
-     * @param condition what the sweep ran on, for chart titles (e.g. "p = 0.1, seed 0, n = 200 harmful
-     *                  prompts"): the sweep itself does not know its attack's p or seed; may be empty
+     * @param condition      what the sweep ran on, for chart titles (e.g. "p = 0.1, seed 0, n = 200 harmful
+     *                       prompts"): the sweep itself does not know its attack's p or seed; may be empty
+     * @param harmfulPrompts how many harmful prompts scored each variant (0: not known, no error bars)
+     * @param taskPrompts    how many task prompts scored each variant (0: not known)
      */
-    public record Result(SafeLoraResult analysis, List<Point> points, String condition) implements Displayable {
+    public record Result(SafeLoraResult analysis, List<Point> points, String condition, int harmfulPrompts,
+            int taskPrompts) implements Displayable {
 
         public Result {
             points = List.copyOf(points);
             condition = condition == null ? "" : condition.strip();
+            if (harmfulPrompts < 0 || taskPrompts < 0) {
+                throw new IllegalArgumentException("harmfulPrompts, taskPrompts: must be >= 0, got " + harmfulPrompts
+                        + ", " + taskPrompts);
+            }
+        }
+
+        /** A sweep whose prompt counts are not known (its charts carry no error bars). */
+        public Result(SafeLoraResult analysis, List<Point> points, String condition) {
+            this(analysis, points, condition, 0, 0);
         }
 
         /** A sweep without a stated condition (add one with {@link #withCondition}). */
@@ -118,7 +130,7 @@ public final class SafeLoraSweep {
 
         /** The same sweep, its charts titled with {@code newCondition}. */
         public Result withCondition(String newCondition) {
-            return new Result(analysis, points, newCondition);
+            return new Result(analysis, points, newCondition, harmfulPrompts, taskPrompts);
         }
 
         public List<Point> of(Method m) {
@@ -171,15 +183,24 @@ public final class SafeLoraSweep {
                     : metric + " (higher is better)", f);
         }
 
-        /** One metric against k for Safe LoRA and the controls (k = 0: the adapter as trained). */
+        /**
+         * One metric against k for Safe LoRA and the controls (k = 0: the adapter as trained), with a 95%
+         * Wilson interval on each point where the number of prompts behind the metric is known.
+         */
         public Chart<?, ?> versusK(String metric, String axis, java.util.function.ToDoubleFunction<Point> f) {
+            int n = metric.startsWith("harmful") || metric.startsWith("compl") ? harmfulPrompts
+                    : metric.startsWith("task") ? taskPrompts : 0;
             Map<String, double[][]> series = new LinkedHashMap<>();
             for (Map.Entry<String, List<Point>> e : byMethod().entrySet()) {
                 List<Point> ps = e.getValue();
-                series.put(e.getKey(), new double[][] {ps.stream().mapToDouble(Point::k).toArray(),
-                    ps.stream().mapToDouble(f).toArray()});
+                double[] y = ps.stream().mapToDouble(f).toArray();
+                double[] err = n == 0 ? null : java.util.Arrays.stream(y)
+                        .map(v -> io.safetune.eval.Wilson.ofRate(v, n).halfWidthAround(v)).toArray();
+                series.put(e.getKey(), new double[][] {ps.stream().mapToDouble(Point::k).toArray(), y, err});
             }
-            return Charts.lines(metric + " vs number of projected weights" + suffix(), "k (weights projected)", axis, series);
+            String bars = n == 0 ? "" : ", bars: 95% Wilson interval";
+            return Charts.lines(metric + " vs number of projected weights" + suffix() + bars, "k (weights projected)", axis,
+                    series);
         }
 
         /** Harmful score on x, task accuracy on y: Safe LoRA's k as a line, each control as its own series. */

@@ -184,7 +184,9 @@ class DisplayablesTest {
         assertEquals(List.of("safe-lora", "random-projection", "uniform-scale", "safe-lora (τ)"),
                 List.copyOf(((org.knowm.xchart.XYChart) tradeOff).getSeriesMap().keySet()));
         CategoryChart cos = safeLora().toChart();
-        assertEquals(List.of("projected", "kept", "undefined"), List.copyOf(cos.getSeriesMap().keySet()));
+        assertEquals(List.of("projected", "kept", "undefined", "τ = 0.123"), List.copyOf(cos.getSeriesMap().keySet()));
+        assertEquals(org.knowm.xchart.CategorySeries.CategorySeriesRenderStyle.Line,
+                cos.getSeriesMap().get("τ = 0.123").getChartCategorySeriesRenderStyle(), "τ is drawn as a line");
     }
 
     @Test
@@ -217,5 +219,35 @@ class DisplayablesTest {
         List<String> sorted = new ArrayList<>(new java.util.TreeSet<>(one.keySet()));
         assertEquals(sorted, List.copyOf(Charts.lines("t", "x", "y", one).getSeriesMap().keySet()));
         assertEquals(sorted, List.copyOf(Charts.lines("t", "x", "y", other).getSeriesMap().keySet()));
+    }
+
+    @Test
+    void sweepPointsCarryWilsonIntervalsWhenTheirPromptCountsAreKnown() {
+        SafeLoraSweep.Result known = new SafeLoraSweep.Result(safeLora(), sweep().points(), "p = 0.1, seed 0", 100, 100);
+        org.knowm.xchart.XYChart harm = (org.knowm.xchart.XYChart) known.versusK("harmful score", SafeLoraSweep.Point::harmfulScore);
+        assertTrue(harm.getTitle().contains("Wilson"), harm.getTitle());
+        double[] err = harm.getSeriesMap().get("safe-lora").getExtraValues();
+        assertTrue(err != null && err.length == 2 && err[1] > 0.05 && err[1] < 0.15, java.util.Arrays.toString(err));
+        org.knowm.xchart.XYChart unknown = (org.knowm.xchart.XYChart) sweep().versusK("harmful score",
+                SafeLoraSweep.Point::harmfulScore);
+        assertFalse(unknown.getTitle().contains("Wilson"));
+        assertEquals(null, unknown.getSeriesMap().get("safe-lora").getExtraValues());
+    }
+
+    @Test
+    void longTitlesShrinkToFitTheChart() {
+        org.knowm.xchart.XYChart c = Charts.lines("HED during fine-tuning (micro-world, attack p = 0.1, seed 0, n = 100 harmful and "
+                + "100 task prompts per variant, bars: 95% Wilson interval)", "step", "HED",
+                Map.of("a", new double[][] {{0, 1}, {0, 1}}));
+        float before = c.getStyler().getChartTitleFont().getSize2D();
+        HtmlReport.png(c);
+        java.awt.Font after = c.getStyler().getChartTitleFont();
+        java.awt.Graphics2D g = new java.awt.image.BufferedImage(1, 1, java.awt.image.BufferedImage.TYPE_INT_ARGB).createGraphics();
+        assertTrue(after.getSize2D() < before, "shrunk from " + before + " to " + after.getSize2D());
+        assertTrue(g.getFontMetrics(after).stringWidth(c.getTitle()) <= c.getWidth() - 24, "fits");
+        g.dispose();
+        org.knowm.xchart.XYChart shortTitle = Charts.lines("Loss", "step", "loss", Map.of("a", new double[][] {{0, 1}, {0, 1}}));
+        HtmlReport.png(shortTitle);
+        assertEquals(before, shortTitle.getStyler().getChartTitleFont().getSize2D());
     }
 }
