@@ -113,6 +113,9 @@ public final class AtomicFolders {
                 continue;
             } catch (FileSystemException e) {
                 if (!Files.exists(target)) {
+                    if (old != null) {
+                        move(old, target); // our folder could not go in: the previous one goes back
+                    }
                     throw e;
                 }
                 if (old != null) {
@@ -196,7 +199,10 @@ public final class AtomicFolders {
     }
 
     private static void linkTree(Path src, Path dest) throws IOException {
-        if (Files.isDirectory(src)) {
+        if (Files.isSymbolicLink(src)) {
+            // a link stays a link: never copy (or loop through) what it points to
+            Files.createSymbolicLink(dest, Files.readSymbolicLink(src));
+        } else if (Files.isDirectory(src, java.nio.file.LinkOption.NOFOLLOW_LINKS)) {
             Files.createDirectory(dest);
             try (Stream<Path> s = Files.list(src)) {
                 for (Path p : s.toList()) {

@@ -1,6 +1,7 @@
 package io.safetune.cli;
 
 import io.safetune.checkpoint.AtomicFolders;
+import io.safetune.checkpoint.TensorStore;
 import io.safetune.checkpoint.DType;
 import io.safetune.data.ExampleEncoder;
 import io.safetune.data.Jsonl;
@@ -163,8 +164,9 @@ final class TrainCommand implements Callable<Integer> {
                 } else if (a != null) {
                     a.save(out);
                 } else {
-                    // model and tokenizer as one folder; the run's checkpoints/ stay beside them
-                    AtomicFolders.writeFolder(out, name -> name.equals("checkpoints"), tmp -> {
+                    // model and tokenizer as one folder; everything else in --out (checkpoints/, data, notes) stays
+                    AtomicFolders.writeFolder(out, name -> !name.equals("config.json") && !name.endsWith(".safetensors")
+                            && !name.equals(TensorStore.INDEX) && !name.equals(TextTokenizer.TOKENIZER_FILE), tmp -> {
                         m.writeFiles(tmp, DType.F32);
                         Files.copy(tok.file(), tmp.resolve(TextTokenizer.TOKENIZER_FILE));
                     });

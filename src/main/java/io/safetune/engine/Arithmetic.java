@@ -52,7 +52,7 @@ public final class Arithmetic {
         p.put("MKL_CBWR", "AVX2");
         p.put("MKL_ENABLE_INSTRUCTIONS", "AVX2");
         p.put("ONEDNN_MAX_CPU_ISA", "AVX2");
-        return Map.copyOf(p);
+        return java.util.Collections.unmodifiableMap(p); // insertion order: the key hashes the same every run
     }
 
     /** The two ways to compute. */
@@ -110,7 +110,7 @@ public final class Arithmetic {
             // the machine's own kernels: only the same instruction set and the same variables compute the same
             key = (mode == Mode.PINNED ? "pinned-unsupported-" : "native-") + Integer.toHexString((cpu[1] + env).hashCode());
         }
-        current = new Settings(mode, Map.copyOf(env), cpu[0], flags, key);
+        current = new Settings(mode, java.util.Collections.unmodifiableMap(env), cpu[0], flags, key);
         return current;
     }
 

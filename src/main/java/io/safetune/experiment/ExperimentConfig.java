@@ -99,7 +99,8 @@ public record ExperimentConfig(String name, List<Long> seeds, ModelSpec model, T
             }
         }
         if (real == null) {
-            fitsTheWorld(world.world(seeds.get(0)), attack, eval, safeLora.eval(), attackFractions, dose);
+            boolean sweep = safeLora.fractions() == null ? !attackFractions.isEmpty() : !safeLora.fractions().isEmpty();
+            fitsTheWorld(world.world(seeds.get(0)), attack, eval, sweep ? safeLora.eval() : null, attackFractions, dose);
         }
     }
 
@@ -119,7 +120,12 @@ public record ExperimentConfig(String name, List<Long> seeds, ModelSpec model, T
                         + w.attackPool());
             }
         }
-        for (var e : java.util.Map.of("eval", eval, "safeLora.eval", sweepEval).entrySet()) {
+        java.util.Map<String, EvalSpec> evals = new java.util.LinkedHashMap<>();
+        evals.put("eval", eval);
+        if (sweepEval != null) {
+            evals.put("safeLora.eval", sweepEval); // only when the sweep runs
+        }
+        for (var e : evals.entrySet()) {
             if (e.getValue().harmfulPrompts() > w.evalHarmful()) {
                 throw new IllegalArgumentException(e.getKey() + ".harmfulPrompts: " + e.getValue().harmfulPrompts()
                         + " but the world holds " + w.evalHarmful() + " held-out harmful prompts (0 = all)");
@@ -128,7 +134,7 @@ public record ExperimentConfig(String name, List<Long> seeds, ModelSpec model, T
                 throw new IllegalArgumentException(e.getKey() + ".taskPrompts: " + e.getValue().taskPrompts()
                         + " but the world holds " + w.evalPerTask() + " held-out prompts per task");
             }
-            if (e.getValue().hedSamples() > w.alignRefusals()) {
+            if (e.getKey().equals("eval") && e.getValue().hedSamples() > w.alignRefusals()) { // the sweep measures no HED
                 throw new IllegalArgumentException(e.getKey() + ".hedSamples: " + e.getValue().hedSamples()
                         + " but the alignment set holds " + w.alignRefusals() + " harmful prompts");
             }

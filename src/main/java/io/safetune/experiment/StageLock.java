@@ -93,7 +93,7 @@ final class StageLock implements AutoCloseable {
     private static Path file(Path root, String stage) throws IOException {
         Path dir = root.resolve(FOLDER);
         Files.createDirectories(dir);
-        return dir.resolve(stage + ".lock").toAbsolutePath().normalize();
+        return dir.toRealPath().resolve(stage + ".lock"); // one key per folder, however it was reached
     }
 
     /** Whether another run held the lock when this one asked for it. */
@@ -104,8 +104,11 @@ final class StageLock implements AutoCloseable {
     @Override
     public void close() throws IOException {
         try {
-            fileLock.release();
-            channel.close();
+            try {
+                fileLock.release();
+            } finally {
+                channel.close();
+            }
         } finally {
             threadLock.unlock();
         }

@@ -47,6 +47,8 @@ import java.util.stream.Stream;
  * <li>temporary folders are deleted only when nobody holds their stage's lock: a killed run's are
  *     cleaned up, a live run's are never touched.</li>
  * </ul>
+ * A finished stage is read without a lock, so {@code --fresh}, which replaces finished stages, must not
+ * run while another run or a notebook reads the same stages.
  */
 public final class StageStore {
 
@@ -57,6 +59,7 @@ public final class StageStore {
     public static final String MARKER = "stage.json";
     /** {@code .tmp-<id>-<pid>-<hex>} (being built) and {@code .old-<id>-<pid>-<hex>} (being replaced). */
     private static final Pattern WORK = Pattern.compile("\\.(tmp|old)-(.+)-(\\d+)-([0-9a-f]{8})");
+    private static final Pattern NESTED = Pattern.compile("\\.(\\.(?:tmp|old)-.+)\\.(?:tmp|old)-\\d+-[0-9a-f]+");
     private static final SecureRandom RANDOM = new SecureRandom();
 
     private final Path root;
@@ -241,6 +244,12 @@ public final class StageStore {
 
     /** The stage id a work folder belongs to (its lock's name), or null for any other file. */
     static String workStage(String fileName) {
+        // a folder written atomically inside a stage being built (AtomicFolders names it
+        // ".<stage work folder>.tmp-<pid>-<token>"): it belongs to that stage's work
+        Matcher nested = NESTED.matcher(fileName);
+        if (nested.matches()) {
+            return workStage(nested.group(1));
+        }
         Matcher m = WORK.matcher(fileName);
         if (m.matches()) {
             return m.group(2);

@@ -49,7 +49,7 @@ public final class LoraAdapter implements AutoCloseable {
             }
         }
         Random rng = new Random(seed);
-        return build(model, config, (target, m) -> {
+        LoraAdapter built = build(model, config, (target, m) -> {
             int r = config.r();
             int dIn = (int) target.inFeatures();
             float bound = (float) (1 / Math.sqrt(dIn));
@@ -58,7 +58,13 @@ public final class LoraAdapter implements AutoCloseable {
                 a[i] = (rng.nextFloat() * 2 - 1) * bound;
             }
             return new NDArray[] {m.create(a, new Shape(r, dIn)), m.zeros(new Shape(target.outFeatures(), r))};
-        }).attach();
+        });
+        try {
+            return built.attach();
+        } catch (RuntimeException e) {
+            built.close(); // A, B and the scaling live in the adapter's sub-manager
+            throw e;
+        }
     }
 
     /**

@@ -61,7 +61,7 @@ public final class PeftFormat {
         }
         String type = c.path("peft_type").asText("");
         if (!type.equals("LORA")) {
-            throw new CheckpointException(file, "peft_type", "'" + type + "' is not supported (only LORA)");
+            throw new CheckpointException(file, "peft_type", CheckpointJson.quote(type) + " is not supported (only LORA)");
         }
         unsupported(file, c, "use_dora", c.path("use_dora").asBoolean(false), "DoRA is not supported");
         unsupported(file, c, "fan_in_fan_out", c.path("fan_in_fan_out").asBoolean(false), "only Linear layers (fan_in_fan_out=false)");
@@ -109,7 +109,7 @@ public final class PeftFormat {
 
     private static void unsupported(Path file, JsonNode c, String field, boolean bad, String why) {
         if (bad) {
-            throw new CheckpointException(file, field, why + " (found " + c.get(field) + ")");
+            throw new CheckpointException(file, field, why + " (found " + CheckpointJson.describe(c.get(field)) + ")");
         }
     }
 

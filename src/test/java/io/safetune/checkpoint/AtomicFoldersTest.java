@@ -148,4 +148,20 @@ class AtomicFoldersTest {
         assertTrue(a.equals("X39") || a.equals("Y39"), a);
         assertEquals(List.of("out"), siblings(tmp), "no temporaries left");
     }
+
+    @Test
+    void carriedOverLinksStayLinks() throws Exception {
+        Path target = tmp.resolve("out");
+        Path elsewhere = Files.createDirectories(tmp.resolve("dataset"));
+        Files.writeString(elsewhere.resolve("big.bin"), "data");
+        AtomicFolders.writeFolder(target, d -> Files.writeString(d.resolve("w.txt"), "1"));
+        Files.createSymbolicLink(target.resolve("data"), elsewhere);
+        Files.createSymbolicLink(target.resolve("loop"), target); // a link back up must not recurse
+        AtomicFolders.writeFolder(target, name -> !name.equals("w.txt"), d -> Files.writeString(d.resolve("w.txt"), "2"));
+        assertEquals("2", Files.readString(target.resolve("w.txt")));
+        assertTrue(Files.isSymbolicLink(target.resolve("data")), "the link is carried as a link");
+        assertEquals(elsewhere, Files.readSymbolicLink(target.resolve("data")));
+        assertTrue(Files.isSymbolicLink(target.resolve("loop")));
+        assertEquals("data", Files.readString(elsewhere.resolve("big.bin")), "what it points to is untouched");
+    }
 }

@@ -115,8 +115,13 @@ class TrainCommandTest {
     void fullFineTuningWritesALoadableCheckpoint() throws Exception {
         Path model = model();
         Path out = tmp.resolve("full");
+        Files.createDirectories(out.resolve("notes"));
+        Files.writeString(out.resolve("README.txt"), "the user's own file");
+        Files.writeString(out.resolve("notes").resolve("run.txt"), "kept");
         assertEquals(0, Main.run("train", "--model", model.toString(), "--data", data().toString(), "--chat-template", "plain",
                 "--full", "--lr", "1e-3", "--batch-size", "4", "--max-steps", "2", "--out", out.toString()));
+        assertEquals("the user's own file", Files.readString(out.resolve("README.txt")), "--out's other files are kept");
+        assertEquals("kept", Files.readString(out.resolve("notes").resolve("run.txt")));
         try (CausalLM before = CausalLM.load(model); CausalLM after = CausalLM.load(out)) {
             float[] w0 = before.weights().get("model.layers.0.mlp.up_proj.weight").toFloatArray();
             float[] w1 = after.weights().get("model.layers.0.mlp.up_proj.weight").toFloatArray();

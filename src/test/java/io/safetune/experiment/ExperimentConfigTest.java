@@ -128,6 +128,11 @@ class ExperimentConfigTest {
         refused("e.yaml", "safeLora: {eval: {taskPrompts: 999}}\n", "safeLora.eval.taskPrompts");
         refused("e.yaml", "eval: {hedSamples: 100000}\n", "eval.hedSamples");
         assertEquals(200, load("eval: {harmfulPrompts: 200, taskPrompts: 200}\n").eval().harmfulPrompts());
+        // the sweep's evaluation is checked only when the sweep runs, and it measures no HED
+        assertEquals(32, load("world: {alignRefusals: 32}\neval: {hedSamples: 16}\nsafeLora: {fractions: []}\n")
+                .world().alignRefusals());
+        assertEquals(32, load("world: {alignRefusals: 32}\neval: {hedSamples: 16}\n").world().alignRefusals());
+        refused("e.yaml", "safeLora: {eval: {taskPrompts: 999}}\nattackFractions: [0.1]\n", "safeLora.eval.taskPrompts");
     }
 
     @Test

@@ -176,5 +176,8 @@ class StageStoreTest {
         assertEquals("base-0123456789ab", StageStore.workStage(".tmp-base-0123456789ab"));
         assertEquals(null, StageStore.workStage("base-0123456789ab"));
         assertEquals(null, StageStore.workStage(StageLock.FOLDER));
+        // a folder AtomicFolders writes inside a stage being built
+        assertEquals("base-0123456789ab", StageStore.workStage("..tmp-base-0123456789ab-4242-0a1b2c3d.tmp-4242-00ff"));
+        assertEquals("base-0123456789ab", StageStore.workStage("..tmp-base-0123456789ab-4242-0a1b2c3d.old-4242-00ff"));
     }
 }
