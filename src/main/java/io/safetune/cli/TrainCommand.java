@@ -1,7 +1,6 @@
 package io.safetune.cli;
 
 import io.safetune.checkpoint.AtomicFolders;
-import io.safetune.checkpoint.TensorStore;
 import io.safetune.checkpoint.DType;
 import io.safetune.data.ExampleEncoder;
 import io.safetune.data.Jsonl;
@@ -165,8 +164,8 @@ final class TrainCommand implements Callable<Integer> {
                     a.save(out);
                 } else {
                     // model and tokenizer as one folder; everything else in --out (checkpoints/, data, notes) stays
-                    AtomicFolders.writeFolder(out, name -> !name.equals("config.json") && !name.endsWith(".safetensors")
-                            && !name.equals(TensorStore.INDEX) && !name.equals(TextTokenizer.TOKENIZER_FILE), tmp -> {
+                    AtomicFolders.writeFolder(out, name -> !CausalLM.isModelFile(name)
+                            && !name.equals(TextTokenizer.TOKENIZER_FILE), tmp -> {
                         m.writeFiles(tmp, DType.F32);
                         Files.copy(tok.file(), tmp.resolve(TextTokenizer.TOKENIZER_FILE));
                     });

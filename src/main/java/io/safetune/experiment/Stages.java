@@ -88,7 +88,7 @@ public final class Stages {
                 CausalLM model = CausalLM.initialize(modelConfig(spec), seed, Device.cpu())) {
             model.unfreezeAll();
             TrainLog log = fullFineTune(model, encode(tok, world.pretraining()), train, seed, "base");
-            model.save(dir, DType.F32);
+            model.writeFiles(dir, DType.F32); // dir is the stage's own work folder: its rename is the atomic step
             writeJson(dir.resolve("train.json"), log);
         }
     }
@@ -99,7 +99,7 @@ public final class Stages {
         try (TextTokenizer tok = TextTokenizer.load(dir); CausalLM model = CausalLM.load(baseDir)) {
             model.unfreezeAll();
             TrainLog log = fullFineTune(model, encode(tok, world.alignment()), train, seed, "aligned");
-            model.save(dir, DType.F32);
+            model.writeFiles(dir, DType.F32); // dir is the stage's own work folder: its rename is the atomic step
             writeJson(dir.resolve("train.json"), log);
         }
     }
@@ -184,7 +184,7 @@ public final class Stages {
                 Trainer trainer = new Trainer(model, cfg)) {
             DriftTracker drift = DriftTracker.fromStart(model, hedInputs, driftEvery, DriftConfig.defaults());
             TrainResult r = trainer.fit(data, TrainListener.of(drift, progress()));
-            adapter.save(dir);
+            adapter.writeFiles(dir); // the stage's own work folder, renamed into place whole
             writeJson(dir.resolve("train.json"), TrainLog.of(r, data.size()));
             writeJson(dir.resolve("drift.json"), drift.series());
         }

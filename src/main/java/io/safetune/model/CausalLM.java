@@ -338,8 +338,12 @@ public final class CausalLM implements TrainableModel, AutoCloseable {
      * other files (a tokenizer written first, logs) are kept. {@code dtype} is F32, F16 or BF16.
      */
     public void save(Path folder, DType dtype) {
-        AtomicFolders.writeFolder(folder, name -> !name.equals("config.json") && !name.endsWith(".safetensors")
-                && !name.equals(TensorStore.INDEX), tmp -> writeFiles(tmp, dtype));
+        AtomicFolders.writeFolder(folder, name -> !isModelFile(name), tmp -> writeFiles(tmp, dtype));
+    }
+
+    /** Whether a file belongs to a saved model (config.json, weights, shard index): what a new save replaces. */
+    public static boolean isModelFile(String name) {
+        return name.equals("config.json") || name.endsWith(".safetensors") || name.equals(TensorStore.INDEX);
     }
 
     /**
