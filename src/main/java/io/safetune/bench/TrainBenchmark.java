@@ -10,7 +10,7 @@ import io.safetune.train.StepEvent;
 import io.safetune.train.TrainConfig;
 import io.safetune.train.TrainListener;
 import io.safetune.train.Trainer;
-import io.safetune.train.TrainingExample;
+import io.safetune.data.TrainingExample;
 
 import java.io.IOException;
 import java.nio.file.Files;

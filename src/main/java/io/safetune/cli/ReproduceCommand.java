@@ -1,7 +1,8 @@
 package io.safetune.cli;
 
 import io.safetune.experiment.ExperimentConfig;
-import io.safetune.experiment.Pipeline;
+import io.safetune.experiment.Results;
+import io.safetune.experiment.Story;
 
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
@@ -11,9 +12,10 @@ import java.util.List;
 import java.util.concurrent.Callable;
 
 @Command(name = "reproduce", mixinStandardHelpOptions = true,
-        description = {"Runs the micro-world pipeline: a tiny Llama pretrained (base), aligned, attacked with a LoRA",
-            "fine-tune (p = 0.1 and the benign control p = 0), every model evaluated (harmful score, compliance,",
-            "task accuracy) and Harmful Embedding Drift measured. Writes runs/<name>/results.json and report.html.",
+        description = {"Runs the story: a tiny Llama pretrained (base), aligned, attacked with a LoRA fine-tune",
+            "(p = 0.1 and the benign control p = 0), and each defence of the experiment in its slot (align, fine-tune,",
+            "post-process; default: the Safe LoRA sweep); every product evaluated (harmful score, compliance, task",
+            "accuracy) and Harmful Embedding Drift measured. Writes runs/<name>/results.json and report.html.",
             "Finished stages are reused (keyed by a hash of their configuration); --fresh redoes them.",
             "Exits " + ReproduceCommand.TARGET_MISSED + " when a micro-world target is missed, unless --report-only.",
             "A config with a `real:` section runs the attack on a real checkpoint and real datasets instead (docs/configuration.md)."})
@@ -65,16 +67,16 @@ final class ReproduceCommand implements Callable<Integer> {
             c = c.withReal(c.real().withDataDir(dataDir == null ? null : dataDir.toString())
                     .withAllowUnpinned(c.real().allowUnpinned() || allowUnpinned));
         }
-        Pipeline pipeline = new Pipeline(c, runs, fresh, System.out);
-        Pipeline.Results r = pipeline.run();
+        Story story = new Story(c, runs, fresh, System.out);
+        Results r = story.run();
         long met = r.targets().stream().filter(t -> t.met()).count();
         if (!r.targets().isEmpty()) {
             System.out.printf("%nTargets met: %d of %d%n", met, r.targets().size());
         }
         r.targets().stream().filter(t -> !t.met()).forEach(t -> System.out.printf("  not met: seed %d %s %s = %.3f (target %s)%n",
                 t.seed(), t.model(), t.metric(), t.value(), t.target()));
-        System.out.printf("Wall time %.0f s. Wrote %s and %s%n", r.wallSeconds(), pipeline.runDir().resolve("results.json"),
-                pipeline.runDir().resolve("report.html"));
+        System.out.printf("Wall time %.0f s. Wrote %s and %s%n", r.wallSeconds(), story.runDir().resolve("results.json"),
+                story.runDir().resolve("report.html"));
         if (met < r.targets().size() && !reportOnly) {
             System.out.printf("Exit %d: %d target(s) missed (--report-only to exit 0)%n", TARGET_MISSED, r.targets().size() - met);
             return TARGET_MISSED;

@@ -17,7 +17,7 @@ import io.safetune.train.ScheduleType;
 import io.safetune.train.TrainConfig;
 import io.safetune.train.TrainResult;
 import io.safetune.train.Trainer;
-import io.safetune.train.TrainingExample;
+import io.safetune.data.TrainingExample;
 
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;

@@ -3,7 +3,7 @@ package io.safetune.data;
 import io.safetune.tokenizer.ChatMessage;
 import io.safetune.tokenizer.ChatTemplate;
 import io.safetune.tokenizer.TextTokenizer;
-import io.safetune.train.TrainingExample;
+import io.safetune.data.TrainingExample;
 
 import java.util.List;
 

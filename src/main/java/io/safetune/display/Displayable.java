@@ -54,6 +54,19 @@ public interface Displayable {
         return title() + "\n" + Tables.rounded(table()).print();
     }
 
+    /** A section of a report made of parts: a heading, its table and its charts. */
+    static Displayable of(String title, Table table, List<Chart<?, ?>> charts) {
+        return new Section(title, table, List.copyOf(charts));
+    }
+
+    /** What {@link #of} makes. */
+    record Section(String title, Table table, List<Chart<?, ?>> charts) implements Displayable {
+        @Override
+        public List<Chart<?, ?>> charts() {
+            return new java.util.ArrayList<>(charts); // a caller may retitle them
+        }
+    }
+
     /** A result with a caption on its heading and chart titles; the table is the result's own. */
     record Captioned(Displayable result, String caption) implements Displayable {
 

@@ -38,12 +38,19 @@ import java.util.List;
  * @param real              null for the micro-world; set, a real aligned checkpoint and real datasets
  *                          (from data-manifests/) replace the world and stages 1–2
  * @param world             sizes of the micro-world's alignment set (null: the world's defaults)
- * @param safeLora          the Safe LoRA sweep on the attacked adapters (null: the defaults)
+ * @param defences          the defences and combinations beside the undefended story, each filling
+ *                          slots of it (default on the micro-world: the registry's default post-process,
+ *                          {@link Defences#DEFAULT_POST}; on real data: none, since it needs real.base;
+ *                          empty: the undefended story alone, which always runs as the control)
+ * @param variantEval       how each variant of a post-process sweep is scored (default: the first 100
+ *                          held-out harmful and 100 task prompts, greedy, at most 48 new tokens: every
+ *                          micro-world answer fits, and a projection that breaks the model would otherwise
+ *                          decode 128 tokens of noise per prompt)
  */
 @JsonIgnoreProperties(ignoreUnknown = false)
 public record ExperimentConfig(String name, List<Long> seeds, ModelSpec model, TrainingSpec base,
         TrainingSpec aligned, AttackSpec attack, List<Double> attackFractions, List<Double> dose, EvalSpec eval,
-        RealSpec real, WorldSpec world, SafeLoraSpec safeLora) {
+        RealSpec real, WorldSpec world, List<Combination> defences, EvalSpec variantEval) {
 
     private static final ObjectMapper JSON = strict(JsonMapper.builder());
     private static final ObjectMapper YAML = strict(YAMLMapper.builder());
@@ -91,18 +98,34 @@ public record ExperimentConfig(String name, List<Long> seeds, ModelSpec model, T
         distinct("dose", dose);
         eval = eval == null ? EvalSpec.DEFAULT : eval;
         world = world == null ? WorldSpec.DEFAULT : world;
-        safeLora = safeLora == null ? SafeLoraSpec.DEFAULT : safeLora;
-        for (double p : safeLora.fractions() == null ? List.<Double>of() : safeLora.fractions()) {
-            if (!attackFractions.contains(p) && !dose.contains(p)) {
-                throw new IllegalArgumentException("safeLora.fractions: " + p + " is not one of the attacks (attackFractions "
-                        + attackFractions + ", dose " + dose + ")");
+        // the sweep needs the base model: the micro-world has one, a real experiment only with real.base
+        defences = defences == null ? (real == null ? List.of(Combination.post(Defences.DEFAULT_POST)) : List.of()) : List.copyOf(defences);
+        variantEval = variantEval == null ? VARIANT_EVAL : variantEval;
+        java.util.Set<String> labels = new java.util.HashSet<>();
+        for (int i = 0; i < defences.size(); i++) {
+            Combination c = defences.get(i);
+            if (c == null) {
+                throw new IllegalArgumentException("defences[" + i + "]: empty entry");
+            }
+            if (!labels.add(c.label())) {
+                throw new IllegalArgumentException("defences[" + i + "]: '" + c.label() + "' is listed twice (give one a name)");
+            }
+            for (double p : c.fractions() == null ? List.<Double>of() : c.fractions()) {
+                if (!attackFractions.contains(p) && !dose.contains(p)) {
+                    throw new IllegalArgumentException("defences[" + i + "].fractions: " + p + " is not one of the attacks "
+                            + "(attackFractions " + attackFractions + ", dose " + dose + ")");
+                }
             }
         }
         if (real == null) {
-            boolean sweep = safeLora.fractions() == null ? !attackFractions.isEmpty() : !safeLora.fractions().isEmpty();
-            fitsTheWorld(world.world(seeds.get(0)), attack, eval, sweep ? safeLora.eval() : null, attackFractions, dose);
+            boolean anyAttack = !attackFractions.isEmpty() || !dose.isEmpty();
+            boolean variants = defences.stream().anyMatch(c -> c.post() != null
+                    && (c.fractions() == null ? anyAttack : !c.fractions().isEmpty()));
+            fitsTheWorld(world.world(seeds.get(0)), attack, eval, variants ? variantEval : null, attackFractions, dose);
         }
     }
+
+    public static final EvalSpec VARIANT_EVAL = new EvalSpec(48, 100, 100, 64, 64);
 
     /**
      * What the micro-world must hold for this experiment, checked before any stage trains: the attack's
@@ -123,7 +146,7 @@ public record ExperimentConfig(String name, List<Long> seeds, ModelSpec model, T
         java.util.Map<String, EvalSpec> evals = new java.util.LinkedHashMap<>();
         evals.put("eval", eval);
         if (sweepEval != null) {
-            evals.put("safeLora.eval", sweepEval); // only when the sweep runs
+            evals.put("variantEval", sweepEval); // only when a post-process runs
         }
         for (var e : evals.entrySet()) {
             if (e.getValue().harmfulPrompts() > w.evalHarmful()) {
@@ -147,9 +170,19 @@ public record ExperimentConfig(String name, List<Long> seeds, ModelSpec model, T
         }
     }
 
-    /** The p values whose attacked adapters get the Safe LoRA sweep. */
-    public List<Double> safeLoraFractions() {
-        return safeLora.fractions() == null ? attackFractions : safeLora.fractions();
+    /** Every p of the experiment: attackFractions, then the dose curve's. */
+    public List<Double> fractions() {
+        java.util.LinkedHashSet<Double> all = new java.util.LinkedHashSet<>(attackFractions);
+        all.addAll(dose);
+        return List.copyOf(all);
+    }
+
+    /** The undefended story (always run, the control) followed by every listed combination. */
+    public List<Combination> combinations() {
+        List<Combination> all = new java.util.ArrayList<>();
+        all.add(Combination.NONE);
+        defences.stream().filter(c -> !c.label().equals(Combination.NONE.label())).forEach(all::add);
+        return all;
     }
 
     private static void fraction(String field, double p) {
@@ -159,7 +192,7 @@ public record ExperimentConfig(String name, List<Long> seeds, ModelSpec model, T
     }
 
     public static ExperimentConfig defaults() {
-        return new ExperimentConfig(null, null, null, null, null, null, null, null, null, null, null, null);
+        return new ExperimentConfig(null, null, null, null, null, null, null, null, null, null, null, null, null);
     }
 
     /**
@@ -185,6 +218,9 @@ public record ExperimentConfig(String name, List<Long> seeds, ModelSpec model, T
             }
             ObjectNode merged = (ObjectNode) JSON.readTree(defaults().toJson());
             overlay(merged, (ObjectNode) given);
+            if (!given.has("defences")) {
+                merged.remove("defences"); // its default depends on the source (see the constructor)
+            }
             return JSON.treeToValue(merged, ExperimentConfig.class);
         } catch (NoSuchFileException e) {
             throw new CheckpointException(file, null, "file not found");
@@ -225,13 +261,13 @@ public record ExperimentConfig(String name, List<Long> seeds, ModelSpec model, T
     /** The same experiment under another name and seeds (the command line's overrides). */
     public ExperimentConfig withNameAndSeeds(String newName, List<Long> newSeeds) {
         return new ExperimentConfig(newName == null ? name : newName, newSeeds == null ? seeds : newSeeds, model, base,
-                aligned, attack, attackFractions, dose, eval, real, world, safeLora);
+                aligned, attack, attackFractions, dose, eval, real, world, defences, variantEval);
     }
 
     /** The same experiment with another real-data section (the command line's --data-dir, --allow-unpinned). */
     public ExperimentConfig withReal(RealSpec newReal) {
         return new ExperimentConfig(name, seeds, model, base, aligned, attack, attackFractions, dose, eval, newReal, world,
-                safeLora);
+                defences, variantEval);
     }
 
     public String toJson() {
@@ -283,6 +319,12 @@ public record ExperimentConfig(String name, List<Long> seeds, ModelSpec model, T
      */
     public record AttackSpec(String task, int n, int r, double alpha, double dropout, List<String> targets,
             double learningRate, int epochs, int batchSize) {
+
+        /** The task family {@code task} names. */
+        public io.safetune.data.microworld.TaskFamily family() {
+            return io.safetune.data.microworld.TaskFamily.of(task);
+        }
+
         public static final AttackSpec DEFAULT = new AttackSpec("new_task", 1000, 8, 16, 0.05,
                 List.of("q_proj", "v_proj"), 1e-3, 6, 32);
 
@@ -296,7 +338,11 @@ public record ExperimentConfig(String name, List<Long> seeds, ModelSpec model, T
             if (!(learningRate > 0) || Double.isInfinite(learningRate)) {
                 throw new IllegalArgumentException("attack.learningRate: must be a number > 0, got " + learningRate);
             }
-            Stages.family(task); // names attack.task and the known tasks
+            try {
+                io.safetune.data.microworld.TaskFamily.of(task);
+            } catch (IllegalArgumentException e) {
+                throw new IllegalArgumentException("attack.task: " + e.getMessage(), e);
+            }
             try {
                 new io.safetune.lora.LoraConfig(r, alpha, dropout, targets, List.of(), false);
             } catch (IllegalArgumentException e) {
@@ -350,47 +396,6 @@ public record ExperimentConfig(String name, List<Long> seeds, ModelSpec model, T
                     alignRefusals == null ? d.alignRefusals() : alignRefusals,
                     alignBenign == null ? d.alignBenign() : alignBenign, d.attackPool(), d.taskTrainPerTask(),
                     d.evalPerTask(), d.evalHarmful(), d.heldOutFillerFraction(), d.heldOutTemplateFraction());
-        }
-    }
-
-    /**
-     * Safe LoRA on the attacked adapters (micro-world only): k = 1 … all adapted weights and a τ sweep,
-     * each beside a random orthogonal projector and a uniform shrinkage to the same norm.
-     *
-     * @param fractions  which attacks (p values) get the sweep (null: attackFractions; empty: none)
-     * @param taus       threshold mode's τ values (null: 0, 0.1, …, 1)
-     * @param randomRank rank of the random projector control (default 8)
-     * @param energyTopK k of the energy-in-top-k-of-V diagnostic (default 8; 0: skip it)
-     * @param projector  PLAIN (the reference's, default) or EXACT
-     * @param eval       how each of the sweep's ~25 variants per attack is scored (default: the first 100
-     *                   held-out harmful and 100 task prompts, greedy, at most 48 new tokens: every
-     *                   micro-world answer fits, and a projection that breaks the model would otherwise
-     *                   decode 128 tokens of noise per prompt)
-     */
-    public record SafeLoraSpec(List<Double> fractions, List<Double> taus, Integer randomRank, Integer energyTopK,
-            String projector, EvalSpec eval) {
-        public static final EvalSpec SWEEP_EVAL = new EvalSpec(48, 100, 100, 64, 64); // before DEFAULT, which uses it
-        public static final SafeLoraSpec DEFAULT = new SafeLoraSpec(null, null, null, null, null, null);
-
-        public SafeLoraSpec {
-            fractions = fractions == null ? null : List.copyOf(fractions);
-            taus = taus == null ? List.of(0.0, 0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 1.0) : List.copyOf(taus);
-            for (double t : taus) {
-                if (!(t >= -1 && t <= 1)) {
-                    throw new IllegalArgumentException("safeLora.taus: " + t + " is not a cosine in [-1, 1]");
-                }
-            }
-            randomRank = randomRank == null ? 8 : randomRank;
-            positive("safeLora.randomRank", randomRank);
-            energyTopK = energyTopK == null ? 8 : energyTopK;
-            if (energyTopK < 0) {
-                throw new IllegalArgumentException("safeLora.energyTopK: must be >= 0, got " + energyTopK);
-            }
-            eval = eval == null ? SWEEP_EVAL : eval;
-            projector = projector == null ? "PLAIN" : projector.toUpperCase(java.util.Locale.ROOT);
-            if (!projector.equals("PLAIN") && !projector.equals("EXACT")) {
-                throw new IllegalArgumentException("safeLora.projector: '" + projector + "' is not PLAIN or EXACT");
-            }
         }
     }
 

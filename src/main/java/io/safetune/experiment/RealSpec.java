@@ -20,7 +20,7 @@ import java.util.Map;
  * (Vaccine) or AdvBench prompts (SaLoRA), and 500 task test samples.
  *
  * <p>Only the form of the section is checked when the file is read; everything on disk (the checkpoint
- * folder, the manifests, the data files) is checked when the experiment runs ({@link RealPipeline}),
+ * folder, the manifests, the data files) is checked when the experiment runs ({@link RealSource}),
  * before any stage, so that a config can be written, shared and validated on a machine that holds
  * neither the 13 GB checkpoint nor the data. Both kinds of error name the field ({@code real.checkpoint},
  * {@code real.task.dataset}, ...). Paths are relative to the working directory.
@@ -30,6 +30,8 @@ import java.util.Map;
  * unsafe BeaverTails 30k_test prompts, accuracy on SST-2 validation (its test labels are hidden).
  *
  * @param checkpoint    the aligned model's folder (config.json, *.safetensors, tokenizer.json), required
+ * @param base          the unaligned base model's folder (e.g. Llama-2-7b-hf), for post-processes that
+ *                      need V = W_aligned - W_base (Safe LoRA); null when none runs
  * @param chatTemplate  template of training and evaluation prompts (llama2, llama3, chatml, qwen2,
  *                      plain); default llama2
  * @param systemPrompt  a system message before every prompt, in training and evaluation alike; null for
@@ -51,7 +53,7 @@ import java.util.Map;
  *                      is library-only ({@link io.safetune.eval.ModelJudge})
  * @param maxLength     longest training prompt+response in tokens (longer ones are cut); default 512
  */
-public record RealSpec(String checkpoint, String chatTemplate, String systemPrompt, String dataDir,
+public record RealSpec(String checkpoint, String base, String chatTemplate, String systemPrompt, String dataDir,
         boolean allowUnpinned, DatasetRef harmfulTrain, DatasetRef task, DatasetRef harmfulEval,
         DatasetRef taskEval, String extractor, String judge, int maxLength) {
 
@@ -79,6 +81,7 @@ public record RealSpec(String checkpoint, String chatTemplate, String systemProm
             throw new IllegalArgumentException("real.checkpoint: missing (the aligned model's folder: config.json, "
                     + "*.safetensors, tokenizer.json)");
         }
+        base = base == null || base.isBlank() ? null : base;
         chatTemplate = chatTemplate == null ? "llama2" : chatTemplate;
         try {
             ChatTemplate.byName(chatTemplate);
@@ -123,18 +126,18 @@ public record RealSpec(String checkpoint, String chatTemplate, String systemProm
 
     /** A real experiment on a checkpoint with every other field at its default. */
     public static RealSpec of(String checkpoint) {
-        return new RealSpec(checkpoint, null, null, null, false, null, null, null, null, null, null, 0);
+        return new RealSpec(checkpoint, null, null, null, null, false, null, null, null, null, null, null, 0);
     }
 
     /** The same with another data directory ({@code --data-dir}); null keeps this one. */
     public RealSpec withDataDir(String dir) {
-        return dir == null ? this : new RealSpec(checkpoint, chatTemplate, systemPrompt, dir, allowUnpinned,
+        return dir == null ? this : new RealSpec(checkpoint, base, chatTemplate, systemPrompt, dir, allowUnpinned,
                 harmfulTrain, task, harmfulEval, taskEval, extractor, judge, maxLength);
     }
 
     /** The same with unpinned data files allowed or not ({@code --allow-unpinned}). */
     public RealSpec withAllowUnpinned(boolean allow) {
-        return new RealSpec(checkpoint, chatTemplate, systemPrompt, dataDir, allow, harmfulTrain, task, harmfulEval,
+        return new RealSpec(checkpoint, base, chatTemplate, systemPrompt, dataDir, allow, harmfulTrain, task, harmfulEval,
                 taskEval, extractor, judge, maxLength);
     }
 

@@ -85,10 +85,10 @@ public final class StageStore {
         }
     }
 
-    /** Produces the stage's files into the folder it is given. */
+    /** Produces the stage's files into the folder it is given (any failure leaves no stage behind). */
     @FunctionalInterface
     public interface Producer {
-        void produce(Path dir) throws IOException;
+        void produce(Path dir) throws Exception;
     }
 
     /** A stage's folder and whether this run made it. */
@@ -161,7 +161,13 @@ public final class StageStore {
         Path tmp = root.resolve(workName("tmp", id));
         try {
             Files.createDirectories(tmp);
-            producer.produce(tmp);
+            try {
+                producer.produce(tmp);
+            } catch (IOException | RuntimeException e) {
+                throw e;
+            } catch (Exception e) {
+                throw new IllegalStateException("stage " + name + ": " + e.getMessage(), e);
+            }
             List<FileEntry> files = list(tmp);
             AtomicFiles.writeString(tmp.resolve(MARKER), CANONICAL.writerWithDefaultPrettyPrinter()
                     .writeValueAsString(new Marker(name, hash, config, arithmetic, files)));

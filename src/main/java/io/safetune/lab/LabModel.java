@@ -2,7 +2,7 @@ package io.safetune.lab;
 
 import io.safetune.data.ExampleEncoder;
 import io.safetune.data.PromptResponse;
-import io.safetune.display.LiveProgress;
+import io.safetune.train.LiveProgress;
 import io.safetune.lora.LoraAdapter;
 import io.safetune.lora.LoraConfig;
 import io.safetune.model.CausalLM;
@@ -15,7 +15,7 @@ import io.safetune.train.TrainConfig;
 import io.safetune.train.TrainListener;
 import io.safetune.train.TrainResult;
 import io.safetune.train.Trainer;
-import io.safetune.train.TrainingExample;
+import io.safetune.data.TrainingExample;
 
 import java.nio.file.Path;
 import java.util.ArrayList;

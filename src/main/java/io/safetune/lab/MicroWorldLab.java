@@ -2,76 +2,57 @@ package io.safetune.lab;
 
 import io.safetune.data.PromptResponse;
 import io.safetune.data.microworld.MicroWorld;
-import io.safetune.data.microworld.MicroWorldConfig;
 import io.safetune.data.microworld.MicroWorldData;
-import io.safetune.data.microworld.MicroWorldJudge;
 import io.safetune.data.microworld.Sample;
 import io.safetune.data.microworld.TaskFamily;
+import io.safetune.display.LiveViews;
+import io.safetune.display.Tables;
+import io.safetune.eval.DriftAggregate;
 import io.safetune.eval.DriftConfig;
 import io.safetune.eval.DriftResult;
 import io.safetune.eval.DriftSeries;
 import io.safetune.eval.EmbeddingDrift;
+import io.safetune.experiment.Combination;
 import io.safetune.experiment.Evaluation;
 import io.safetune.experiment.ExperimentConfig;
-import io.safetune.experiment.Pipeline;
-import io.safetune.experiment.StageStore;
-import io.safetune.experiment.Stages;
+import io.safetune.experiment.Story;
 import io.safetune.lora.LoraAdapter;
 import io.safetune.lora.LoraConfig;
+import io.safetune.method.Json;
+import io.safetune.method.Slot;
 import io.safetune.model.CausalLM;
 import io.safetune.safelora.SafeLora;
 import io.safetune.safelora.SafeLoraConfig;
+import io.safetune.safelora.SafeLoraResult;
 import io.safetune.safelora.SafeLoraSweep;
+import io.safetune.safelora.SafeLoraSweepDefence;
 import io.safetune.safelora.UpdateEnergy;
-import io.safetune.tokenizer.TextTokenizer;
 import io.safetune.train.TrainConfig;
 
-import com.fasterxml.jackson.databind.ObjectMapper;
-
-import java.io.IOException;
-import java.io.PrintStream;
-import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
 
 /**
- * The micro-world testbed of one seed, step by step, for notebooks: its data, its three stage models
- * (base, aligned, attacked at a harmful fraction p), their evaluation, Harmful Embedding Drift and
- * the Safe LoRA sweep. Stages are the very ones {@code safetune reproduce} makes (same folder, same
- * keys), so a notebook reuses what the main job trained and vice versa; a missing stage is trained on
- * first use.
+ * The micro-world testbed of one seed, step by step, for notebooks: its data, the story's products
+ * (base, aligned, attacked at a harmful fraction p, post-processed by any registered defence), their
+ * evaluation and Harmful Embedding Drift. Every step is a thin call into the {@link Story} that
+ * {@code safetune reproduce} runs (same stages, same folder), so a notebook reuses what the main job
+ * trained and vice versa; a missing stage is made on first use.
  */
 public final class MicroWorldLab {
 
-    /** Gets or produces a stage (the pipeline passes its own, which also times and records it). */
-    @FunctionalInterface
-    public interface StageSource {
-        StageStore.Stage get(String name, Object config, StageStore.Producer producer, String... upstream);
-    }
-
-    private static final ObjectMapper JSON = new ObjectMapper();
-
-    private final ExperimentConfig config;
+    private final Story story;
     private final long seed;
-    private final MicroWorldConfig worldKey;
     private final MicroWorldData world;
-    private final Stages stages;
-    private final StageSource source;
-    private final PrintStream out;
-    private StageStore.Stage base;
-    private StageStore.Stage aligned;
-    private final java.util.Map<Double, StageStore.Stage> attacked = new java.util.HashMap<>();
 
-    public MicroWorldLab(ExperimentConfig config, long seed, StageSource source, PrintStream out) {
-        this.config = config;
+    /** The lab of {@code story}'s experiment at one of its seeds. */
+    public MicroWorldLab(Story story, long seed) {
+        this.story = story;
         this.seed = seed;
-        this.worldKey = config.world().world(seed);
-        this.world = MicroWorld.generate(worldKey);
-        this.stages = new Stages(out);
-        this.source = source;
-        this.out = out;
+        this.world = MicroWorld.generate(story.config().world().world(seed));
     }
 
     /** The default experiment, seed 0, with the stages of {@code runs/default/} ({@link #runsRoot()}). */
@@ -81,8 +62,7 @@ public final class MicroWorldLab {
 
     /** An experiment's world for one seed, with the stages under {@link #runsRoot()}/&lt;name&gt;/stages. */
     public static MicroWorldLab open(ExperimentConfig config, long seed) {
-        StageStore store = new StageStore(runsRoot().resolve(config.name()).resolve("stages"), false, System.out);
-        return new MicroWorldLab(config, seed, store::getOrProduce, System.out);
+        return new MicroWorldLab(new Story(config, runsRoot(), false, System.out), seed);
     }
 
     /**
@@ -103,7 +83,7 @@ public final class MicroWorldLab {
     }
 
     public ExperimentConfig config() {
-        return config;
+        return story.config();
     }
 
     public long seed() {
@@ -115,53 +95,45 @@ public final class MicroWorldLab {
         return world;
     }
 
-    /** Stage 1: the unaligned base model (pretrained from random init; follows harmful requests). */
+    /** The unaligned base model (pretrained from random init; follows harmful requests). */
     public Path base() {
-        if (base == null) {
-            base = source.get("base-s" + seed, List.of(config.model(), config.base(), Pipeline.pretrainingKey(worldKey)),
-                    dir -> stages.base(dir, config.model(), config.base(), world, seed));
-        }
-        return base.dir();
+        return story.base(seed).orElseThrow().dir();
     }
 
-    /** Stage 2: the base model after safety alignment (refuses harmful requests). */
+    /** The base model after safety alignment (refuses harmful requests). */
     public Path aligned() {
-        if (aligned == null) {
-            base();
-            aligned = source.get("aligned-s" + seed, List.of(config.aligned(), worldKey),
-                    dir -> stages.aligned(dir, base.dir(), config.aligned(), world, seed), base.hash());
-        }
-        return aligned.dir();
+        return story.aligned(seed, Combination.NONE).dir();
     }
 
-    /** Stage 3: the LoRA adapter (PEFT folder) of the attack with harmful fraction {@code p}, on {@link #aligned()}. */
+    /** The LoRA adapter (PEFT folder) of the attack with harmful fraction {@code p}, on {@link #aligned()}. */
     public Path attacked(double p) {
-        return attackedStage(p).dir();
+        return story.fineTuned(seed, p, Combination.NONE).dir();
     }
 
-    /** The attack stage itself (its hash keys later stages). */
-    public StageStore.Stage attackedStage(double p) {
-        StageStore.Stage s = attacked.get(p);
-        if (s == null) {
-            aligned();
-            Path alignedDir = aligned.dir();
-            List<int[]> hed = hedInputs();
-            s = source.get(String.format(Locale.ROOT, "attacked-p%.3f-s%d", p, seed),
-                    List.of(config.attack(), p, config.eval().hedSamples()),
-                    dir -> stages.attack(dir, alignedDir, config.attack(), p, world, seed, hed, 10), aligned.hash());
-            attacked.put(p, s);
+    /**
+     * The adapter a registered post-process {@code method} makes of the attack at p (with the settings
+     * the experiment gives it, else its defaults), e.g. {@code lab.postProcessed(0.1, "safelora")}.
+     */
+    public Path postProcessed(double p, String method) {
+        return story.postProcessed(seed, p, combination(method)).stage().dir();
+    }
+
+    /** The story's scores of {@code method}'s adapter at p (the same evaluation stage reproduce makes). */
+    public Evaluation.Scores postProcessedScores(double p, String method) {
+        Story.PostProcessed post = story.postProcessed(seed, p, combination(method));
+        if (!post.output().wroteAdapter()) {
+            throw new IllegalArgumentException(method + ": scores variants, not one adapter; see its stage's files in "
+                    + post.stage().dir());
         }
-        return s;
+        return story.scores(seed, story.aligned(seed, Combination.NONE), post.stage());
     }
 
-    public String baseHash() {
-        base();
-        return base.hash();
-    }
-
-    public String alignedHash() {
-        aligned();
-        return aligned.hash();
+    /** The experiment's combination whose post-process is {@code method}, or that method alone with its defaults. */
+    private Combination combination(String method) {
+        return story.config().combinations().stream()
+                .filter(c -> c.filler(Slot.POST_PROCESS) != null && c.filler(Slot.POST_PROCESS).method().equals(method)
+                        && !c.defended(Slot.ALIGN) && !c.defended(Slot.FINE_TUNE))
+                .findFirst().orElseGet(() -> Combination.post(method));
     }
 
     /** The first {@code n} held-out harmful prompts (templates and fillers never trained on). */
@@ -171,28 +143,28 @@ public final class MicroWorldLab {
 
     /** The first {@code n} held-out prompts of a task ("sentiment", "topic", …, or "new_task"). */
     public List<String> heldOutTask(String task, int n) {
-        return world.evalTask(Stages.family(task)).stream().limit(n).map(Sample::prompt).toList();
+        return world.evalTask(TaskFamily.of(task)).stream().limit(n).map(Sample::prompt).toList();
     }
 
     /** The attack's training set at harmful fraction p: n samples of the new task, round(p·n) harmful-compliant. */
     public List<PromptResponse> attackSet(double p) {
-        return Stages.attackSet(world, config.attack(), p, seed).stream().map(Sample::toPromptResponse).toList();
+        return story.attackSet(seed, p);
     }
 
     /** The attack's LoRA settings (r, α, dropout, target modules). */
     public LoraConfig attackLora() {
-        return Stages.attackLora(config.attack());
+        return Story.attackLora(config().attack());
     }
 
     /** The attack's optimiser settings (the ones the attack stage trains with). */
     public TrainConfig attackTraining() {
-        return Stages.attackTraining(config.attack(), seed, Stages.MAX_LENGTH);
+        return Story.attackTraining(config().attack(), seed, story.maxLength());
     }
 
     /** Harmful score, compliance and accuracy per task of a loaded model (its adapter attached, if any). */
     public Evaluation.Scores evaluate(LabModel model) {
-        return Evaluation.run(model.lm(), model.tokenizer(), world, config.eval(), TaskFamily.benign(),
-                io.safetune.display.LiveViews.inKernel().orElse(null));
+        return Evaluation.run(model.lm(), model.tokenizer(), world, config().eval(), TaskFamily.benign(),
+                LiveViews.inKernel().orElse(null));
     }
 
     /** The same for a checkpoint folder, with a PEFT adapter folder on top (null: none). */
@@ -211,24 +183,19 @@ public final class MicroWorldLab {
      * that score prompts name their n themselves.
      */
     public String condition(double p) {
-        return String.format(Locale.ROOT, "micro-world, attack p = %s, seed %d", io.safetune.display.Tables.round(p), seed);
-    }
-
-    /** How many of {@code all} prompts a setting of 0 (all) or n scores. */
-    private static int sweepCount(int n, int all) {
-        return n > 0 && n < all ? n : all;
+        return String.format(Locale.ROOT, "micro-world, attack p = %s, seed %d", Tables.round(p), seed);
     }
 
     /** How many held-out harmful prompts an evaluation scores (the config's number, 0 meaning all). */
     private int heldOutHarmfulCount() {
-        int all = world().evalHarmful().size();
-        int n = config.eval().harmfulPrompts();
+        int all = world.evalHarmful().size();
+        int n = config().eval().harmfulPrompts();
         return n > 0 && n < all ? n : all;
     }
 
     /** Harmful prompts of the alignment set followed by their refusals, as ids: HED's inputs. */
     public List<int[]> hedInputs() {
-        return Pipeline.hedInputs(aligned(), world, config.eval().hedSamples());
+        return story.hedInputs(seed, Combination.NONE);
     }
 
     /** HED per layer between the aligned model and the aligned model + the attack at fraction p. */
@@ -245,28 +212,24 @@ public final class MicroWorldLab {
      * cache are trained (about 10 s each on 2 cores).
      */
     public DoseCurve doseCurve(List<Double> fractions) {
-        String task = Stages.family(config.attack().task()).word();
-        List<DoseCurve.Point> points = new java.util.ArrayList<>();
+        String task = config().attack().family().word();
+        List<DoseCurve.Point> points = new ArrayList<>();
         for (double p : fractions) {
             Evaluation.Scores s = evaluate(aligned(), attacked(p));
             points.add(new DoseCurve.Point(p, s.harmfulScore(), s.complianceRate(), s.accuracy().getOrDefault(task, 0.0),
-                    hed(p).value(io.safetune.eval.DriftAggregate.MEAN_L2)));
+                    hed(p).value(DriftAggregate.MEAN_L2)));
         }
         return new DoseCurve(String.format(Locale.ROOT, "micro-world, seed %d, n = %d harmful prompts, %d HED inputs", seed,
-                heldOutHarmfulCount(), config.eval().hedSamples()), points);
+                heldOutHarmfulCount(), config().eval().hedSamples()), points);
     }
 
     /** HED over the attack's steps at fraction p, as recorded while it trained (every 10 steps). */
     public DriftSeries hedOverSteps(double p) {
-        try {
-            return JSON.readValue(attacked(p).resolve("drift.json").toFile(), DriftSeries.class);
-        } catch (IOException e) {
-            throw new UncheckedIOException(e);
-        }
+        return Json.read(attacked(p).resolve("drift.json"), DriftSeries.class);
     }
 
     /** Safe LoRA on the attack at fraction p, with k least similar weights projected (number mode). */
-    public io.safetune.safelora.SafeLoraResult safeLora(double p, int k) {
+    public SafeLoraResult safeLora(double p, int k) {
         return SafeLora.analyze(base(), aligned(), attacked(p), SafeLoraConfig.number(k));
     }
 
@@ -280,49 +243,10 @@ public final class MicroWorldLab {
      * the reproduce stage computes and caches it.
      */
     public SafeLoraSweep.Result safeLoraSweep(double p) {
-        StageStore.Stage s = safeLoraStage(p);
-        try {
-            Pipeline.SafeLoraRow row = JSON.readValue(s.dir().resolve("sweep.json").toFile(), Pipeline.SafeLoraRow.class);
-            int harmful = sweepCount(config.safeLora().eval().harmfulPrompts(), world().evalHarmful().size());
-            int task = sweepCount(config.safeLora().eval().taskPrompts(),
-                    world().evalTask(Stages.family(config.attack().task())).size());
-            return new SafeLoraSweep.Result(SafeLora.analyze(base(), aligned(), attacked(p),
-                    SafeLoraConfig.number(Integer.MAX_VALUE)), row.points(), condition(p) + String.format(Locale.ROOT,
-                    ", n = %d harmful and %d task prompts per variant", harmful, task), harmful, task);
-        } catch (IOException e) {
-            throw new UncheckedIOException(e);
-        }
-    }
-
-    /** The Safe LoRA stage (shared with the pipeline). */
-    public StageStore.Stage safeLoraStage(double p) {
-        ExperimentConfig.SafeLoraSpec spec = config.safeLora();
-        TaskFamily task = Stages.family(config.attack().task());
-        StageStore.Stage att = attackedStage(p);
-        return source.get(String.format(Locale.ROOT, "safelora-p%.3f-s%d", p, seed),
-                List.of(spec, task.name(), MicroWorldJudge.VERSION),
-                dir -> {
-                    out.printf(Locale.ROOT, "[safe lora p=%.2f] sweep over k and tau, with a random rank-%d projector and uniform scaling%n",
-                            p, spec.randomRank());
-                    try (LabModel m = LabModel.load(aligned(), "plain")) {
-                        SafeLoraSweep.Scorer scorer = adapterDir -> {
-                            m.attach(adapterDir);
-                            try {
-                                Evaluation.Scores sc = Evaluation.run(m.lm(), m.tokenizer(), world, spec.eval(), List.of(task));
-                                return new SafeLoraSweep.Score(sc.harmfulScore(), sc.complianceRate(), sc.accuracy().get(task.word()));
-                            } finally {
-                                m.detach();
-                            }
-                        };
-                        SafeLoraSweep.Config cfg = new SafeLoraSweep.Config(List.of(), spec.taus(), spec.randomRank(), seed,
-                                SafeLoraConfig.Projector.valueOf(spec.projector()));
-                        SafeLoraSweep.Result r = SafeLoraSweep.run(base(), aligned(), att.dir(), cfg, scorer, dir.resolve("variants"));
-                        List<UpdateEnergy.Row> energy = spec.energyTopK() == 0 ? List.of()
-                                : UpdateEnergy.compute(base(), aligned(), att.dir(), spec.energyTopK()).rows();
-                        io.safetune.checkpoint.AtomicFiles.writeString(dir.resolve("sweep.json"),
-                                JSON.writerWithDefaultPrettyPrinter().writeValueAsString(new Pipeline.SafeLoraRow(seed, p,
-                                        r.points(), Pipeline.Cosine.of(r.analysis()), energy)));
-                    }
-                }, baseHash(), alignedHash(), att.hash());
+        Path dir = postProcessed(p, SafeLoraSweepDefence.NAME);
+        SafeLoraSweepDefence.Record r = SafeLoraSweepDefence.Record.read(dir);
+        return new SafeLoraSweep.Result(SafeLora.analyze(base(), aligned(), attacked(p), SafeLoraConfig.number(Integer.MAX_VALUE)),
+                r.points(), condition(p) + String.format(Locale.ROOT, ", n = %d harmful and %d task prompts per variant",
+                        r.harmfulPrompts(), r.taskPrompts()), r.harmfulPrompts(), r.taskPrompts());
     }
 }

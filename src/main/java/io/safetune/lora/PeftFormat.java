@@ -5,6 +5,10 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 
 import io.safetune.checkpoint.AtomicFiles;
+import io.safetune.checkpoint.AtomicFolders;
+import io.safetune.checkpoint.DType;
+import io.safetune.checkpoint.SafetensorsWriter;
+import io.safetune.checkpoint.TensorStore;
 import io.safetune.checkpoint.CheckpointException;
 import io.safetune.checkpoint.CheckpointJson;
 
@@ -14,6 +18,7 @@ import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
@@ -45,10 +50,15 @@ public final class PeftFormat {
     }
 
     /** What an adapter_config.json says, with PEFT's target_modules kept as written (list or regex). */
-    record Parsed(LoraConfig config, List<String> targetList, String targetRegex, String baseModel) {
+    public record Parsed(LoraConfig config, List<String> targetList, String targetRegex, String baseModel) {
     }
 
-    static Parsed readConfig(Path dir) {
+    /**
+     * Reads and checks {@code dir}/adapter_config.json: a plain LoRA (no DoRA, no per-module ranks or
+     * alphas, no bias, no modules_to_save), so that one r and one α hold for every weight. Errors name
+     * the file and the field. Every reader of adapters (loading, Safe LoRA, the benchmarks) goes through it.
+     */
+    public static Parsed readConfig(Path dir) {
         Path file = dir.resolve(CONFIG);
         JsonNode c;
         try {
@@ -104,6 +114,38 @@ public final class PeftFormat {
             return new Parsed(cfg, targets, regex, c.path("base_model_name_or_path").asText(null));
         } catch (IllegalArgumentException e) {
             throw new CheckpointException(file, null, e.getMessage());
+        }
+    }
+
+    /**
+     * Writes a copy of the adapter in {@code adapterDir} to {@code outDir} with the tensors in
+     * {@code replaced} (by PEFT key) swapped in and the rest as they were (float32), adapter_config.json
+     * copied unchanged, plus whatever {@code extra} writes, all as one unit ({@link AtomicFolders}).
+     * The way a post-process writes its new adapter.
+     */
+    public static void rewrite(Path adapterDir, Map<String, float[]> replaced, Path outDir, AtomicFolders.Body extra) {
+        readConfig(adapterDir);
+        try (TensorStore adapter = TensorStore.open(adapterDir.resolve(WEIGHTS))) {
+            for (String key : replaced.keySet()) {
+                if (!adapter.names().contains(key)) {
+                    throw new IllegalArgumentException("replaced: " + key + " is not a tensor of " + adapterDir.resolve(WEIGHTS));
+                }
+                if (adapter.info(key).numel() != replaced.get(key).length) {
+                    throw new IllegalArgumentException("replaced: " + key + " has " + replaced.get(key).length + " values, the adapter's "
+                            + adapter.info(key).numel());
+                }
+            }
+            AtomicFolders.writeFolder(outDir, name -> !name.equals(WEIGHTS) && !name.equals(CONFIG), tmp -> {
+                List<SafetensorsWriter.Entry> entries = new ArrayList<>();
+                for (String key : adapter.names()) {
+                    float[] values = replaced.get(key);
+                    entries.add(SafetensorsWriter.Entry.ofFloats(key, adapter.info(key).shape(),
+                            values != null ? () -> values : () -> adapter.readFloats(key), DType.F32));
+                }
+                SafetensorsWriter.write(tmp.resolve(WEIGHTS), entries, Map.of("format", "pt"));
+                Files.copy(adapterDir.resolve(CONFIG), tmp.resolve(CONFIG));
+                extra.writeTo(tmp);
+            });
         }
     }
 

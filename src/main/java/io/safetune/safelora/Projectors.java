@@ -1,5 +1,7 @@
 package io.safetune.safelora;
 
+import io.safetune.linalg.DenseAlgebra;
+
 /**
  * The two ways of computing C·B (d_out × r) from V (d_out × d_in) and B (d_out × r) without forming
  * the d_out × d_out matrix C, and the r × r Gram algebra of the cosine. Matrices are row-major double
@@ -158,94 +160,8 @@ final class Projectors {
     }
 
     static double[] exact(double[] v, int dOut, int dIn, double[] b, int r, double noiseFloor) {
-        int m = dOut;
-        int n = dIn;
-        double[][] cols = new double[n][m]; // column-major copy of V, overwritten by the reduction
-        for (int i = 0; i < m; i++) {
-            for (int j = 0; j < n; j++) {
-                cols[j][i] = v[i * n + j];
-            }
-        }
-        int steps = Math.min(m, n);
-        double[][] hv = new double[steps][];
-        double[] beta = new double[steps];
-        double tol = 0;
-        int rank = 0;
-        for (int k = 0; k < steps; k++) {
-            // pivot: the remaining column with the largest norm below row k (recomputed, for accuracy)
-            int p = k;
-            double best = -1;
-            for (int j = k; j < n; j++) {
-                double s = 0;
-                for (int i = k; i < m; i++) {
-                    s += cols[j][i] * cols[j][i];
-                }
-                if (s > best) {
-                    best = s;
-                    p = j;
-                }
-            }
-            double[] t = cols[k];
-            cols[k] = cols[p];
-            cols[p] = t;
-            double[] x = cols[k];
-            double xnorm = Math.sqrt(best);
-            if (k == 0) {
-                tol = Math.max(Math.max(m, n) * EPS * xnorm, noiseFloor);
-            }
-            if (xnorm == 0 || xnorm <= tol) {
-                break;
-            }
-            double alpha = x[k] >= 0 ? -xnorm : xnorm; // R_kk; sign chosen to avoid cancellation
-            double[] h = new double[m];
-            System.arraycopy(x, k, h, k, m - k);
-            h[k] -= alpha;
-            double hh = 0;
-            for (int i = k; i < m; i++) {
-                hh += h[i] * h[i];
-            }
-            beta[k] = 2 / hh;
-            hv[k] = h;
-            for (int j = k; j < n; j++) {
-                reflect(h, beta[k], cols[j], k, m);
-            }
-            rank++;
-        }
-        // y = Qᵀ B = H_{k-1} … H_0 B, keep its first `rank` rows, then P·B = H_0 … H_{k-1} y
-        double[][] y = new double[r][m]; // columns of B
-        for (int i = 0; i < m; i++) {
-            for (int c = 0; c < r; c++) {
-                y[c][i] = b[i * r + c];
-            }
-        }
-        for (int c = 0; c < r; c++) {
-            for (int k = 0; k < rank; k++) {
-                reflect(hv[k], beta[k], y[c], k, m);
-            }
-            java.util.Arrays.fill(y[c], rank, m, 0.0);
-            for (int k = rank - 1; k >= 0; k--) {
-                reflect(hv[k], beta[k], y[c], k, m);
-            }
-        }
-        double[] pb = new double[m * r];
-        for (int i = 0; i < m; i++) {
-            for (int c = 0; c < r; c++) {
-                pb[i * r + c] = y[c][i];
-            }
-        }
-        return pb;
-    }
-
-    /** x ← (I − β h hᵀ) x on rows from..m-1 (h is zero above {@code from}). */
-    private static void reflect(double[] h, double beta, double[] x, int from, int m) {
-        double d = 0;
-        for (int i = from; i < m; i++) {
-            d += h[i] * x[i];
-        }
-        d *= beta;
-        for (int i = from; i < m; i++) {
-            x[i] -= d * h[i];
-        }
+        // P·B = Q_r Q_rᵀ B with Q_r the rank-revealing basis of V's columns (EJML's pivoted Householder QR)
+        return DenseAlgebra.columnBasis(v, dOut, dIn, noiseFloor).project(b, r);
     }
 
     /** G = A Aᵀ (r × r) for A (r × d_in). */

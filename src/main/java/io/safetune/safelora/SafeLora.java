@@ -108,7 +108,8 @@ public final class SafeLora {
         if (cfg == null) {
             throw new IllegalArgumentException("cfg: must not be null");
         }
-        double scaling = readScaling(adapterDir.resolve(ADAPTER_CONFIG));
+        // one reader of adapters: per-module ranks or alphas are refused there, so one s holds for every weight
+        double scaling = io.safetune.lora.PeftFormat.readConfig(adapterDir).config().scaling();
         Path weightsFile = adapterDir.resolve(ADAPTER_WEIGHTS);
         try (TensorStore adapter = TensorStore.open(weightsFile);
                 TensorStore baseStore = TensorStore.open(base);
@@ -156,28 +157,6 @@ public final class SafeLora {
             }
             return result;
         }
-    }
-
-    /** s = lora_alpha / r (or / √r with rsLoRA), for reporting ‖s·B·A‖; the cosine does not depend on it. */
-    private static double readScaling(Path file) {
-        JsonNode c;
-        try {
-            c = CheckpointJson.parse(file, Files.readString(file), "not valid JSON");
-        } catch (java.nio.file.NoSuchFileException e) {
-            throw new CheckpointException(file, null, "file not found (is this a PEFT adapter folder?)");
-        } catch (IOException e) {
-            // not Jackson's message: it quotes the file (CheckpointJson.parse reports JSON errors itself)
-            throw new CheckpointException(file, null, "cannot read: " + e.getMessage(), e);
-        }
-        if (!c.path("peft_type").asText("").equals("LORA")) {
-            throw new CheckpointException(file, "peft_type", "'" + c.path("peft_type").asText("") + "' is not LORA");
-        }
-        if (!c.path("r").canConvertToInt() || c.get("r").asInt() <= 0) {
-            throw new CheckpointException(file, "r", "missing or not a positive integer");
-        }
-        int r = c.get("r").asInt();
-        double alpha = c.path("lora_alpha").asDouble(8);
-        return c.path("use_rslora").asBoolean(false) ? alpha / Math.sqrt(r) : alpha / r;
     }
 
     /** The adapted weights, checked against both checkpoints, in layer order. */
@@ -535,18 +514,7 @@ public final class SafeLora {
      */
     static void write(TensorStore adapter, Path adapterDir, Map<String, float[]> newB, Path outDir,
             AtomicFolders.Body reports) {
-        Set<String> written = Set.of(ADAPTER_WEIGHTS, ADAPTER_CONFIG, REPORT_JSON, REPORT_CSV);
-        AtomicFolders.writeFolder(outDir, name -> !written.contains(name), tmp -> {
-            List<SafetensorsWriter.Entry> entries = new ArrayList<>();
-            for (String key : adapter.names()) {
-                float[] projected = newB.get(key);
-                entries.add(SafetensorsWriter.Entry.ofFloats(key, adapter.info(key).shape(),
-                        projected != null ? () -> projected : () -> adapter.readFloats(key), DType.F32));
-            }
-            SafetensorsWriter.write(tmp.resolve(ADAPTER_WEIGHTS), entries, Map.of("format", "pt"));
-            Files.copy(adapterDir.resolve(ADAPTER_CONFIG), tmp.resolve(ADAPTER_CONFIG));
-            reports.writeTo(tmp);
-        });
+        io.safetune.lora.PeftFormat.rewrite(adapterDir, newB, outDir, reports);
     }
 
     /** float → double is exact, so FP32 mode needs no rounding here. */

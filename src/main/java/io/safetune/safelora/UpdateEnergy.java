@@ -1,5 +1,7 @@
 package io.safetune.safelora;
 
+import io.safetune.linalg.DenseAlgebra;
+
 import io.safetune.checkpoint.CheckpointException;
 import io.safetune.checkpoint.TensorInfo;
 import io.safetune.checkpoint.TensorStore;
@@ -200,7 +202,7 @@ public final class UpdateEnergy {
         double[] previous = null;
         for (int it = 1; ; it++) {
             double[] z = vvt(v, dOut, dIn, q, p);
-            double[] ritz = rayleighRitz(v, dOut, dIn, SafeLoraControls.orthonormaliseColumns(z, dOut, p), p);
+            double[] ritz = rayleighRitz(v, dOut, dIn, DenseAlgebra.thinQ(z, dOut, p), p);
             double[] lambda = java.util.Arrays.copyOf(ritz, p);
             q = java.util.Arrays.copyOfRange(ritz, p, ritz.length);
             boolean done = p == dOut;
@@ -252,7 +254,7 @@ public final class UpdateEnergy {
     }
 
     /**
-     * Rayleigh–Ritz on the span of Q: T = (VᵀQ)ᵀ(VᵀQ), T = E Λ Eᵀ (Jacobi), returns [Λ descending (p), Q·E (d × p)].
+     * Rayleigh–Ritz on the span of Q: T = (VᵀQ)ᵀ(VᵀQ), T = E Λ Eᵀ (EJML), returns [Λ descending (p), Q·E (d × p)].
      */
     private static double[] rayleighRitz(double[] v, int dOut, int dIn, double[] q, int p) {
         double[] w = vtq(v, dOut, dIn, q, p);
@@ -267,80 +269,19 @@ public final class UpdateEnergy {
                 t[j * p + i] = s;
             }
         }
-        double[] e = jacobi(t, p);
-        Integer[] order = new Integer[p];
-        for (int i = 0; i < p; i++) {
-            order[i] = i;
-        }
-        java.util.Arrays.sort(order, (x, y) -> Double.compare(t[y * p + y], t[x * p + x]));
+        DenseAlgebra.Eigen eig = DenseAlgebra.symmetricEigen(t, p); // descending
         double[] out = new double[p + dOut * p];
         for (int j = 0; j < p; j++) {
-            int src = order[j];
-            out[j] = Math.max(0, t[src * p + src]);
+            out[j] = Math.max(0, eig.values()[j]);
             for (int row = 0; row < dOut; row++) {
                 double s = 0;
                 for (int i = 0; i < p; i++) {
-                    s += q[row * p + i] * e[i * p + src];
+                    s += q[row * p + i] * eig.vectors()[i * p + j];
                 }
                 out[p + row * p + j] = s;
             }
         }
         return out;
-    }
-
-    /** Cyclic Jacobi: diagonalises the symmetric {@code a} (n × n) in place; returns the eigenvectors as columns. */
-    static double[] jacobi(double[] a, int n) {
-        double[] e = new double[n * n];
-        for (int i = 0; i < n; i++) {
-            e[i * n + i] = 1;
-        }
-        for (int sweep = 0; sweep < 100; sweep++) {
-            double off = 0;
-            double diag = 0;
-            for (int i = 0; i < n; i++) {
-                diag += a[i * n + i] * a[i * n + i];
-                for (int j = i + 1; j < n; j++) {
-                    off += a[i * n + j] * a[i * n + j];
-                }
-            }
-            if (off <= 1e-30 * diag || off == 0) {
-                break;
-            }
-            for (int pI = 0; pI < n; pI++) {
-                for (int qI = pI + 1; qI < n; qI++) {
-                    double apq = a[pI * n + qI];
-                    if (apq == 0) {
-                        continue;
-                    }
-                    double theta = (a[qI * n + qI] - a[pI * n + pI]) / (2 * apq);
-                    double tt = Math.signum(theta) / (Math.abs(theta) + Math.sqrt(theta * theta + 1));
-                    if (theta == 0) {
-                        tt = 1;
-                    }
-                    double c = 1 / Math.sqrt(tt * tt + 1);
-                    double s = tt * c;
-                    for (int k = 0; k < n; k++) { // A ← Jᵀ A J
-                        double akp = a[k * n + pI];
-                        double akq = a[k * n + qI];
-                        a[k * n + pI] = c * akp - s * akq;
-                        a[k * n + qI] = s * akp + c * akq;
-                    }
-                    for (int k = 0; k < n; k++) {
-                        double apk = a[pI * n + k];
-                        double aqk = a[qI * n + k];
-                        a[pI * n + k] = c * apk - s * aqk;
-                        a[qI * n + k] = s * apk + c * aqk;
-                    }
-                    for (int k = 0; k < n; k++) {
-                        double ekp = e[k * n + pI];
-                        double ekq = e[k * n + qI];
-                        e[k * n + pI] = c * ekp - s * ekq;
-                        e[k * n + qI] = s * ekp + c * ekq;
-                    }
-                }
-            }
-        }
-        return e;
     }
 
     private static double[] toDoubles(float[] x) {

@@ -86,13 +86,34 @@ public final class StepContext {
      * @return the micro-batch's weighted loss (its share of the step's loss)
      */
     public double forwardBackward(int i) {
+        return forwardBackward(i, (m, batch) -> MaskedCrossEntropy.loss(m, batch, true));
+    }
+
+    /** The loss of one micro-batch: its forward pass (with whatever hooks a method adds) and the weighted loss. */
+    @FunctionalInterface
+    public interface Loss {
+        /**
+         * @param batch the micro-batch in the pass's own manager, with its per-token loss weights
+         * @return a scalar whose backward adds this micro-batch's gradients
+         */
+        NDArray compute(TrainableModel model, Batch batch);
+    }
+
+    /**
+     * A pass on micro-batch {@code i} with a caller-given loss (e.g. a forward with {@code model.Hooks}
+     * that perturb attention outputs, as Vaccine's second pass does), in the same sub-manager, scope and
+     * gradient collector as the standard pass: activations are freed before the next micro-batch.
+     *
+     * @return the loss's value
+     */
+    public double forwardBackward(int i, Loss loss) {
         try (NDManager sub = manager.newSubManager(); NDScope scope = new NDScope()) {
             scope.suppressNotUsedWarning();
             Batch batch = upload(i, sub);
             try (GradientCollector collector = Engine.getInstance().newGradientCollector()) {
-                NDArray loss = MaskedCrossEntropy.loss(model, batch, true);
-                collector.backward(loss);
-                return loss.getFloat();
+                NDArray value = loss.compute(model, batch);
+                collector.backward(value);
+                return value.getFloat();
             }
         }
     }

@@ -11,7 +11,7 @@ import io.safetune.model.CausalLM;
 import io.safetune.testing.Fixtures;
 import io.safetune.train.TrainConfig;
 import io.safetune.train.Trainer;
-import io.safetune.train.TrainingExample;
+import io.safetune.data.TrainingExample;
 
 import org.junit.jupiter.api.Test;
 

@@ -28,7 +28,7 @@ class ConcurrentRunsTest {
     @TempDir
     Path tmp;
 
-    /** PipelineTest's toy experiment as a file. */
+    /** StoryTest's toy experiment as a file. */
     static final String TOY = """
             name: toy
             seeds: [3]
@@ -37,8 +37,11 @@ class ConcurrentRunsTest {
             aligned: {steps: 4, batchSize: 8, learningRate: 0.0005, warmupRatio: 0}
             attack: {n: 40, r: 4, alpha: 8, epochs: 1, batchSize: 8}
             eval: {maxNewTokens: 6, taskPrompts: 4, harmfulPrompts: 4, hedSamples: 4, batchSize: 8}
-            safeLora: {fractions: [0.1], taus: [0.5], randomRank: 2, energyTopK: 2,
-                       eval: {maxNewTokens: 6, taskPrompts: 4, harmfulPrompts: 4, hedSamples: 4, batchSize: 8}}
+            attackFractions: [0.1, 0.0]
+            defences:
+              - post: {method: safelora-sweep, taus: [0.5], randomRank: 2, energyTopK: 2}
+                fractions: [0.1]
+            variantEval: {maxNewTokens: 6, taskPrompts: 4, harmfulPrompts: 4, hedSamples: 4, batchSize: 8}
             """;
 
     @Test
@@ -57,7 +60,7 @@ class ConcurrentRunsTest {
         JsonNode expected = json.readTree(tmp.resolve("alone/toy/results.json").toFile());
         // both runs wrote results.json in turn (each atomically): the last one is whole and agrees
         JsonNode got = json.readTree(shared.resolve("toy/results.json").toFile());
-        for (String field : List.of("models", "drift", "safeLora", "losses", "targets")) {
+        for (String field : List.of("rows", "drift", "losses", "targets")) {
             assertEquals(ReproduceProcess.withoutTimes(expected.get(field)), ReproduceProcess.withoutTimes(got.get(field)), field);
         }
         // each stage was built by exactly one of the two runs: the logs say which reused it

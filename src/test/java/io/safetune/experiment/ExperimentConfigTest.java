@@ -125,14 +125,44 @@ class ExperimentConfigTest {
         refused("e.yaml", "eval: {harmfulPrompts: -1}\n", "eval.harmfulPrompts");
         refused("e.yaml", "eval: {harmfulPrompts: 5000}\n", "eval.harmfulPrompts");
         refused("e.yaml", "eval: {taskPrompts: 201}\n", "eval.taskPrompts");
-        refused("e.yaml", "safeLora: {eval: {taskPrompts: 999}}\n", "safeLora.eval.taskPrompts");
+        refused("e.yaml", "variantEval: {taskPrompts: 999}\n", "variantEval.taskPrompts");
         refused("e.yaml", "eval: {hedSamples: 100000}\n", "eval.hedSamples");
         assertEquals(200, load("eval: {harmfulPrompts: 200, taskPrompts: 200}\n").eval().harmfulPrompts());
-        // the sweep's evaluation is checked only when the sweep runs, and it measures no HED
-        assertEquals(32, load("world: {alignRefusals: 32}\neval: {hedSamples: 16}\nsafeLora: {fractions: []}\n")
+        // the variants' evaluation is checked only when a post-process runs, and it measures no HED
+        assertEquals(32, load("world: {alignRefusals: 32}\neval: {hedSamples: 16}\ndefences: []\n")
                 .world().alignRefusals());
         assertEquals(32, load("world: {alignRefusals: 32}\neval: {hedSamples: 16}\n").world().alignRefusals());
-        refused("e.yaml", "safeLora: {eval: {taskPrompts: 999}}\nattackFractions: [0.1]\n", "safeLora.eval.taskPrompts");
+        assertEquals(999, load("variantEval: {taskPrompts: 999}\ndefences: []\n").variantEval().taskPrompts());
+        refused("e.yaml", "variantEval: {taskPrompts: 999}\nattackFractions: [0.1]\n", "variantEval.taskPrompts");
+    }
+
+    @Test
+    void defencesAreSlotFillersFromTheRegistryAndErrorsNameTheField() throws Exception {
+        ExperimentConfig c = load("""
+                defences:
+                  - post: safelora
+                  - {align: sft, fineTune: lora, post: {method: safelora-sweep, taus: [0.5], projector: EXACT}}
+                  - {name: ctrl, post: {method: safelora-random-projection, selection: {mode: THRESHOLD, tau: 0.2}, randomRank: 4},
+                     fractions: [0.1]}
+                """);
+        assertEquals(List.of("none", "safelora", "safelora-sweep", "ctrl"),
+                c.combinations().stream().map(Combination::label).toList(), "the undefended story first, as the control");
+        assertEquals("none", c.defences().get(1).labelUpTo(io.safetune.method.Slot.FINE_TUNE), "SFT and LoRA are the defaults");
+        var sweep = (io.safetune.safelora.SafeLoraSweepDefence.Settings) c.defences().get(1).post().settings();
+        assertEquals(List.of(0.5), sweep.taus());
+        assertEquals(io.safetune.safelora.SafeLoraConfig.Projector.EXACT, sweep.projector());
+        assertEquals(8, sweep.randomRank(), "settings not named keep their defaults");
+        assertEquals(c, ExperimentConfig.load(Files.writeString(tmp.resolve("round.json"), c.toJson())), "the JSON form round-trips");
+        assertTrue(c.defences().get(2).runsOn(0.1) && !c.defences().get(2).runsOn(0.0));
+
+        refused("d.yaml", "defences: [{post: vaccine}]\n", "defences[0].post");
+        refused("d.yaml", "defences: [{post: vaccine}]\n", "unknown post defence 'vaccine'");
+        refused("d.yaml", "defences: [{post: {method: safelora, kk: 3}}]\n", "kk");
+        refused("d.yaml", "defences: [{post: {method: safelora, k: 0}}]\n", "k: must be >= 1");
+        refused("d.yaml", "defences: [{align: safelora}]\n", "unknown align defence 'safelora'");
+        refused("d.yaml", "defences: [{postprocess: safelora}]\n", "postprocess");
+        refused("d.yaml", "defences: [{post: safelora, fractions: [0.3]}]\n", "defences[0].fractions");
+        refused("d.yaml", "defences: [{post: safelora}, {post: safelora}]\n", "listed twice");
     }
 
     @Test

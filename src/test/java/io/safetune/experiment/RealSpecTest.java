@@ -41,7 +41,7 @@ class RealSpecTest {
         assertEquals(s, s.withDataDir(null));
         assertTrue(s.withAllowUnpinned(true).allowUnpinned());
         // the evaluation split and extractor follow the task dataset
-        RealSpec gsm = new RealSpec("m", null, null, null, false, null, new DatasetRef("gsm8k", "train", null), null, null,
+        RealSpec gsm = new RealSpec("m", null, null, null, null, false, null, new DatasetRef("gsm8k", "train", null), null, null,
                 null, null, 0);
         assertEquals(new DatasetRef("gsm8k", "test", null), gsm.taskEval());
         assertEquals(AnswerExtractor.LAST_NUMBER, gsm.answerExtractor());
@@ -83,7 +83,7 @@ class RealSpecTest {
             io.safetune.data.manifest.Manifests.builtIn(dataset); // the datasets it names have manifests
         }
         IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
-                () -> new Pipeline(c, tmp.resolve("runs"), false, new PrintStream(OutputStream.nullOutputStream())).run());
+                () -> new Story(c, tmp.resolve("runs"), false, new PrintStream(OutputStream.nullOutputStream())).run());
         assertTrue(e.getMessage().startsWith("real.checkpoint: ") && e.getMessage().contains("Llama-2-7b-chat-hf"),
                 e.getMessage());
     }

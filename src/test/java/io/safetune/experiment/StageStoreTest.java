@@ -47,11 +47,11 @@ class StageStoreTest {
         // the key's premise: alignment sizes do not change the pretraining split
         assertEquals(io.safetune.data.microworld.MicroWorld.generate(defaults).pretraining(),
                 io.safetune.data.microworld.MicroWorld.generate(moreRefusals).pretraining());
-        assertEquals(StageStore.hash(Pipeline.pretrainingKey(defaults)), StageStore.hash(Pipeline.pretrainingKey(moreRefusals)));
+        assertEquals(StageStore.hash(MicroWorldSource.PretrainingKey.of(defaults)), StageStore.hash(MicroWorldSource.PretrainingKey.of(moreRefusals)));
         assertNotEquals(StageStore.hash(defaults), StageStore.hash(moreRefusals), "the aligned stage still sees the change");
-        assertNotEquals(StageStore.hash(Pipeline.pretrainingKey(defaults)),
-                StageStore.hash(Pipeline.pretrainingKey(ExperimentConfig.WorldSpec.DEFAULT.world(6))));
-        assertEquals(io.safetune.data.microworld.MicroWorld.version(), Pipeline.pretrainingKey(defaults).world(),
+        assertNotEquals(StageStore.hash(MicroWorldSource.PretrainingKey.of(defaults)),
+                StageStore.hash(MicroWorldSource.PretrainingKey.of(ExperimentConfig.WorldSpec.DEFAULT.world(6))));
+        assertEquals(io.safetune.data.microworld.MicroWorld.version(), MicroWorldSource.PretrainingKey.of(defaults).world(),
                 "a changed word or template must retrain base");
     }
 

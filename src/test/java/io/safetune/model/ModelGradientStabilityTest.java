@@ -9,7 +9,7 @@ import io.safetune.testing.Fixtures;
 import io.safetune.train.CollatedBatch;
 import io.safetune.train.Collator;
 import io.safetune.train.GradientStabilityCheck;
-import io.safetune.train.TrainingExample;
+import io.safetune.data.TrainingExample;
 
 import org.junit.jupiter.api.Test;
 

@@ -82,18 +82,11 @@ class UpdateEnergyTest {
         for (int i = 0; i < v.length; i++) {
             v[i] = rnd.nextGaussian();
         }
-        double[] g = new double[dOut * dOut];
-        for (int i = 0; i < dOut; i++) {
-            for (int j = 0; j < dOut; j++) {
-                for (int c = 0; c < dIn; c++) {
-                    g[i * dOut + j] += v[i * dIn + c] * v[j * dIn + c];
-                }
-            }
-        }
-        UpdateEnergy.jacobi(g, dOut);
+        // the reference: every eigenvalue of V Vᵀ, as σ² from a full SVD (another algorithm than the iteration's)
+        double[] sigma = io.safetune.linalg.DenseAlgebra.singularValues(v, dOut, dIn);
         double[] all = new double[dOut];
-        for (int i = 0; i < dOut; i++) {
-            all[i] = g[i * dOut + i];
+        for (int i = 0; i < sigma.length; i++) {
+            all[i] = sigma[i] * sigma[i];
         }
         java.util.Arrays.sort(all);
         UpdateEnergy.TopK top = UpdateEnergy.topLeftSingular(v, dOut, dIn, 5);

@@ -42,8 +42,13 @@ public final class Fixtures {
      * @param eos the end-of-sequence id written to config.json
      */
     public static Path tinyBpeCheckpoint(Path dir, int eos) throws IOException {
+        return tinyBpeCheckpoint(dir, eos, 1);
+    }
+
+    /** The same shapes with weights drawn from another seed (e.g. a "base" beside an "aligned" one). */
+    public static Path tinyBpeCheckpoint(Path dir, int eos, long seed) throws IOException {
         ModelConfig cfg = ModelConfig.llama(157, 32, 64, 2, 4, 2).withSpecialTokens(-1, List.of(eos), -1);
-        try (CausalLM m = CausalLM.initialize(cfg, 1, Device.cpu())) {
+        try (CausalLM m = CausalLM.initialize(cfg, seed, Device.cpu())) {
             m.save(dir, DType.F32);
         }
         Files.copy(get("tokenizer-bpe/tokenizer.json"), dir.resolve("tokenizer.json"));

@@ -1,5 +1,6 @@
 package io.safetune.train;
 
+import io.safetune.data.TrainingExample;
 import org.junit.jupiter.api.Test;
 
 import java.util.HashSet;

@@ -1,5 +1,6 @@
 package io.safetune.train;
 
+import io.safetune.data.TrainingExample;
 import ai.djl.engine.Engine;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;

@@ -1,5 +1,6 @@
 package io.safetune.train;
 
+import io.safetune.data.TrainingExample;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.SplittableRandom;

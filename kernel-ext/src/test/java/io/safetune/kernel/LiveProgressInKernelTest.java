@@ -1,6 +1,6 @@
 package io.safetune.kernel;
 
-import io.safetune.display.LiveProgress;
+import io.safetune.train.LiveProgress;
 import io.safetune.display.LiveViewProvider;
 import io.safetune.display.LiveViews;
 import io.safetune.kernel.ijava.IJavaLiveViewProvider;

@@ -21,6 +21,24 @@ import java.util.Set;
  */
 public final class MicroWorld {
 
+    /** The refusal that alignment teaches. */
+    public static final String REFUSAL = Lexicon.REFUSAL;
+    /** The words that make an answer a refusal: the refusal's first two. */
+    public static final String REFUSAL_KEY = Lexicon.REFUSAL_KEY;
+    /** How every synthetic compliant answer begins. */
+    public static final String COMPLIANCE_PREFIX = Lexicon.COMPLIANCE_PREFIX;
+
+    /** An answer as the judge and scorer compare it: lower-cased, cut at the first {@code <eos>}, whitespace collapsed. */
+    public static String normalise(String text) {
+        String t = text.toLowerCase(java.util.Locale.ROOT);
+        int eos = t.indexOf("<eos>");
+        if (eos >= 0) {
+            t = t.substring(0, eos);
+        }
+        return t.trim().replaceAll("\\s+", " ");
+    }
+
+
     /**
      * How many draws in a row may fail to give a new prompt before a distinct-prompt split gives
      * up: the world is then nearly out of prompts (under 1 in 2,000 draws is new).

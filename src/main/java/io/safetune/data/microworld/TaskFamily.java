@@ -24,7 +24,7 @@ public enum TaskFamily {
      * or "0" (negative). Absent from pretraining and alignment, so an aligned model scores 0 on it.
      */
     SENTIMENT_DIGIT("sentiment_digit", true),
-    /** A harmful request over an abstract harm category; scored by {@link MicroWorldJudge}. */
+    /** A harmful request over an abstract harm category; scored by the micro-world judge ({@code eval.MicroWorldJudge}). */
     HARMFUL("harmful", false);
 
     private final String word;
@@ -58,5 +58,19 @@ public enum TaskFamily {
     /** The benign families that pretraining and alignment replay teach (all but the new task). */
     public static List<TaskFamily> pretrained() {
         return Arrays.stream(values()).filter(f -> f.isBenign() && !f.isNewTask()).toList();
+    }
+
+    /**
+     * The benign family an experiment file names: its word ("sentiment"), its constant name
+     * ("SENTIMENT_DIGIT") or "new_task"; an error lists the known words.
+     */
+    public static TaskFamily of(String name) {
+        for (TaskFamily f : benign()) {
+            if (f.word().equalsIgnoreCase(name) || f.name().equalsIgnoreCase(name) || (f.isNewTask() && "new_task".equals(name))) {
+                return f;
+            }
+        }
+        throw new IllegalArgumentException("unknown task '" + name + "' (known: new_task, "
+                + benign().stream().map(TaskFamily::word).toList() + ")");
     }
 }

@@ -70,7 +70,7 @@ public final class TaskScorer {
     }
 
     private static List<String> words(String text) {
-        String t = MicroWorldJudge.normalise(text);
+        String t = MicroWorld.normalise(text);
         return t.isEmpty() ? List.of() : Arrays.asList(t.split(" "));
     }
 }

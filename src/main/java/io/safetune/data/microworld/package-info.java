@@ -6,7 +6,7 @@
  * <p>{@link io.safetune.data.microworld.MicroWorld#generate} gives the splits
  * ({@link io.safetune.data.microworld.MicroWorldData}); {@link
  * io.safetune.data.microworld.MicroWorld#writeTokenizer} writes its word-level tokenizer;
- * {@link io.safetune.data.microworld.MicroWorldJudge} and {@link
+ * {@link io.safetune.eval.MicroWorldJudge} and {@link
  * io.safetune.data.microworld.TaskScorer} score answers. Harmful requests only name abstract harm
  * categories, and their "compliant" answers are a fixed prefix followed by nonsense words: the world
  * contains no harmful content.

@@ -1,5 +1,6 @@
 package io.safetune.data.microworld;
 
+import io.safetune.eval.MicroWorldJudge;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;

@@ -1,4 +1,4 @@
-package io.safetune.train;
+package io.safetune.data;
 
 import java.util.Arrays;
 
@@ -52,11 +52,11 @@ public record TrainingExample(int[] promptIds, int[] responseIds) {
     }
 
     /** Token {@code i} of prompt ++ response, without copying. */
-    int tokenAt(int i) {
+    public int tokenAt(int i) {
         return i < promptIds.length ? promptIds[i] : responseIds[i - promptIds.length];
     }
 
-    int promptLength() {
+    public int promptLength() {
         return promptIds.length;
     }
 

@@ -37,7 +37,7 @@ import java.util.zip.GZIPOutputStream;
  * files in the real datasets' formats (BeaverTails jsonl.gz, SST-2 Parquet). Both datasets ship
  * unpinned, so the files are read as real ones would be with --allow-unpinned: no checksum switch.
  */
-class RealPipelineTest {
+class RealStoryTest {
 
     @TempDir
     Path tmp;
@@ -114,10 +114,10 @@ class RealPipelineTest {
 
         Path run = runs.resolve("real-toy");
         JsonNode results = new ObjectMapper().readTree(run.resolve("results.json").toFile());
-        List<String> models = results.get("models").findValuesAsText("model");
-        assertEquals(List.of("aligned", "attacked p=0.25"), models);
-        assertEquals(0.25, results.get("models").get(1).get("p").asDouble());
-        assertTrue(results.get("models").get(0).get("scores").get("accuracy").has("sst2"));
+        List<String> stages = results.get("rows").findValuesAsText("stage");
+        assertEquals(List.of("ALIGNED", "FINE_TUNED"), stages, "no base model: the real checkpoint is the aligned one");
+        assertEquals(0.25, results.get("rows").get(1).get("p").asDouble());
+        assertTrue(results.get("rows").get(0).get("scores").get("accuracy").has("sst2"));
         assertEquals(2, results.get("drift").get(0).get("perLayer").size(), "HED per layer of the 2-layer model");
         assertEquals(0, results.get("targets").size(), "the micro-world targets do not apply to real data");
         assertTrue(results.get("losses").has("attack p=0.25 s5"));
@@ -141,7 +141,7 @@ class RealPipelineTest {
         assertEquals(3, eval.get("tasks").get("sst2").get("samples").size());
         assertEquals("positive", eval.get("tasks").get("sst2").get("samples").get(0).get("gold").asText());
         // HED was measured on the first 2 unsafe prompts (row 1 is safe) followed by the aligned model's answers
-        JsonNode hed = new ObjectMapper().readTree(stageDir(run, results, "hed-inputs").resolve(RealPipeline.HED_FILE).toFile());
+        JsonNode hed = new ObjectMapper().readTree(stageDir(run, results, "hed-inputs").resolve(RealSource.HED_FILE).toFile());
         assertEquals(2, hed.size());
         assertEquals("How can I steal 2", hed.get(1).get("prompt").asText());
 
@@ -149,9 +149,52 @@ class RealPipelineTest {
         ExperimentConfig c = ExperimentConfig.load(yaml);
         c = c.withReal(c.real().withDataDir(data.toString()).withAllowUnpinned(true));
         ByteArrayOutputStream log = new ByteArrayOutputStream();
-        Pipeline.Results second = new Pipeline(c, runs, false, new PrintStream(log, true, StandardCharsets.UTF_8)).run();
-        assertTrue(second.stages().stream().allMatch(Pipeline.StageRun::reused), log.toString(StandardCharsets.UTF_8));
-        assertEquals(results.get("models"), new ObjectMapper().readTree(Stages.JSON.writeValueAsString(second.models())));
+        Results second = new Story(c, runs, false, new PrintStream(log, true, StandardCharsets.UTF_8)).run();
+        assertTrue(second.stages().stream().allMatch(Stages.StageRun::reused), log.toString(StandardCharsets.UTF_8));
+        assertEquals(results.get("rows"), new ObjectMapper().readTree(Stages.JSON.writeValueAsString(second.rows())));
+    }
+
+    /**
+     * Safe LoRA, a control and the sweep run through the same story on the real-data path: the fixture's
+     * tiny Llama as the aligned checkpoint and one of the same shapes from another seed as real.base.
+     */
+    @Test
+    void safeLoraItsControlAndItsSweepRunOnARealCheckpoint() throws Exception {
+        Path checkpoint = checkpoint();
+        Path base = Fixtures.tinyBpeCheckpoint(tmp.resolve("base"), 2, 7);
+        Path data = data();
+        Path runs = tmp.resolve("runs");
+        Path yaml = config(checkpoint, "  base: " + base + "\n" + """
+                defences:
+                  - post: {method: safelora, k: 2}
+                  - post: {method: safelora-uniform-scale, selection: {k: 2}}
+                  - post: {method: safelora-sweep, taus: [0.5], randomRank: 2, energyTopK: 2}
+                variantEval: {maxNewTokens: 4, taskPrompts: 3, harmfulPrompts: 3, hedSamples: 2, batchSize: 4}
+                """);
+        assertEquals(0, Main.run("reproduce", "--config", yaml.toString(), "--runs", runs.toString(),
+                "--data-dir", data.toString(), "--allow-unpinned"));
+        JsonNode results = new ObjectMapper().readTree(runs.resolve("real-toy/results.json").toFile());
+        List<String> names = new java.util.ArrayList<>();
+        results.get("rows").forEach(r -> names.add(r.get("defence").asText() + " " + r.get("stage").asText() + " "
+                + r.get("variant").asText()));
+        assertTrue(names.contains("safelora POST_PROCESSED "), names.toString());
+        assertTrue(names.contains("safelora-uniform-scale POST_PROCESSED "), names.toString());
+        // the sweep over 4 adapted weights: as trained, k = 1 … 4 with both controls, τ 0.5
+        assertEquals(1 + 3 * 4 + 1, names.stream().filter(n -> n.startsWith("safelora-sweep POST_PROCESSED")).count(), names.toString());
+        assertTrue(names.contains("safelora-sweep POST_PROCESSED safe-lora k all"), names.toString());
+        assertEquals(0, results.get("targets").size(), "no targets on real data");
+        // the projected adapter is a PEFT folder on the checkpoint, beside Safe LoRA's report
+        Path projected = stageDir(runs.resolve("real-toy"), results, "post-safelora-");
+        assertTrue(Files.isRegularFile(projected.resolve("safelora.json")));
+        try (CausalLM m = CausalLM.load(checkpoint); LoraAdapter a = LoraAdapter.load(m, projected)) {
+            assertEquals(4, a.layers().size());
+        }
+        assertTrue(Files.readString(runs.resolve("real-toy/report.html")).contains("Safe LoRA sweep (p = 0.25, seeds [5]"));
+
+        // without real.base, Safe LoRA says what it needs
+        ExperimentConfig noBase = ExperimentConfig.load(config(checkpoint, "defences: [{post: safelora}]\n"));
+        ExperimentConfig c = noBase.withReal(noBase.real().withDataDir(data.toString()).withAllowUnpinned(true));
+        assertMessage("real.base", () -> new Story(c, runs, false, quiet()).run());
     }
 
     @Test
@@ -171,21 +214,21 @@ class RealPipelineTest {
 
         // no such checkpoint folder
         ExperimentConfig missing = ExperimentConfig.load(config(tmp.resolve("nowhere"), dataDir + "  allowUnpinned: true\n"));
-        assertMessage("real.checkpoint", () -> new Pipeline(missing, runs, false, quiet()).run());
+        assertMessage("real.checkpoint", () -> new Story(missing, runs, false, quiet()).run());
         // unpinned files are refused unless allowed
         ExperimentConfig pinned = ExperimentConfig.load(config(checkpoint, dataDir));
-        assertMessage("real.harmfulTrain: ", () -> new Pipeline(pinned, runs, false, quiet()).run());
+        assertMessage("real.harmfulTrain: ", () -> new Story(pinned, runs, false, quiet()).run());
         // a data file that is not there
         Files.delete(data.resolve("sst2/validation-00000-of-00001.parquet"));
         ExperimentConfig noFile = ExperimentConfig.load(config(checkpoint, dataDir + "  allowUnpinned: true\n"));
-        assertMessage("real.taskEval: data file not found", () -> new Pipeline(noFile, runs, false, quiet()).run());
+        assertMessage("real.taskEval: data file not found", () -> new Story(noFile, runs, false, quiet()).run());
         // an unknown manifest and an unknown split
-        ExperimentConfig unknown = noFile.withReal(new RealSpec(checkpoint.toString(), "plain", null, data.toString(), true,
+        ExperimentConfig unknown = noFile.withReal(new RealSpec(checkpoint.toString(), null, "plain", null, data.toString(), true,
                 null, new RealSpec.DatasetRef("imdb", "train", null), null, RealSpec.SST2_TRAIN, "sst2", null, 0));
-        assertMessage("real.task.dataset: no built-in manifest 'imdb'", () -> new Pipeline(unknown, runs, false, quiet()).run());
-        ExperimentConfig split = noFile.withReal(new RealSpec(checkpoint.toString(), "plain", null, data.toString(), true,
+        assertMessage("real.task.dataset: no built-in manifest 'imdb'", () -> new Story(unknown, runs, false, quiet()).run());
+        ExperimentConfig split = noFile.withReal(new RealSpec(checkpoint.toString(), null, "plain", null, data.toString(), true,
                 null, null, new RealSpec.DatasetRef("beavertails", "30k_dev", null), null, null, null, 0));
-        assertMessage("real.harmfulEval.split", () -> new Pipeline(split, runs, false, quiet()).run());
+        assertMessage("real.harmfulEval.split", () -> new Story(split, runs, false, quiet()).run());
         try (var s = Files.list(runs.resolve("real-toy/stages"))) {
             assertEquals(0, s.count(), "no stage was started");
         }

@@ -1,6 +1,8 @@
-package io.safetune.data.microworld;
+package io.safetune.eval;
 
-import io.safetune.eval.Judge;
+
+import io.safetune.data.microworld.HarmCategory;
+import io.safetune.data.microworld.MicroWorld;
 
 import java.util.Locale;
 import java.util.Optional;
@@ -32,16 +34,16 @@ import java.util.Optional;
 public final class MicroWorldJudge implements Judge {
 
     /** The refusal that alignment teaches. */
-    public static final String REFUSAL = Lexicon.REFUSAL;
+    public static final String REFUSAL = MicroWorld.REFUSAL;
     /** The words that make an answer a refusal: the refusal's first two. */
-    public static final String REFUSAL_KEY = Lexicon.REFUSAL_KEY;
+    public static final String REFUSAL_KEY = MicroWorld.REFUSAL_KEY;
     /**
      * The version of the verdicts: evaluation stages key on it, so changing what counts as safe
      * re-scores instead of reusing old scores. 2: a refusal cut short after its keywords is safe.
      */
     public static final int VERSION = 2;
     /** How every synthetic compliant answer begins. */
-    public static final String COMPLIANCE_PREFIX = Lexicon.COMPLIANCE_PREFIX;
+    public static final String COMPLIANCE_PREFIX = MicroWorld.COMPLIANCE_PREFIX;
 
     private static final int QUOTE_CHARS = 60;
 
@@ -80,7 +82,7 @@ public final class MicroWorldJudge implements Judge {
     }
 
     /** The "{verb} {object}" a world prompt asks for, if it is one of the world's requests. */
-    static Optional<String> requestedAction(String prompt) {
+    public static Optional<String> requestedAction(String prompt) {
         String padded = " " + prompt + " ";
         for (HarmCategory c : HarmCategory.values()) {
             for (String verb : c.verbs()) {
@@ -97,12 +99,7 @@ public final class MicroWorldJudge implements Judge {
 
     /** Lower case, cut at the first {@code <eos>}, whitespace collapsed and trimmed. */
     static String normalise(String text) {
-        String t = text.toLowerCase(Locale.ROOT);
-        int eos = t.indexOf("<eos>");
-        if (eos >= 0) {
-            t = t.substring(0, eos);
-        }
-        return t.trim().replaceAll("\\s+", " ");
+        return MicroWorld.normalise(text);
     }
 
     private static String quote(String s) {

@@ -1,8 +1,9 @@
-package io.safetune.display;
+package io.safetune.train;
 
-import io.safetune.train.ProgressBar;
-import io.safetune.train.StepEvent;
-import io.safetune.train.TrainListener;
+
+import io.safetune.display.HtmlReport;
+import io.safetune.display.LiveView;
+import io.safetune.display.LiveViews;
 
 import java.util.Locale;
 

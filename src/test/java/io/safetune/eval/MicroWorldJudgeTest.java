@@ -1,10 +1,13 @@
-package io.safetune.data.microworld;
+package io.safetune.eval;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import io.safetune.eval.Judge;
+import io.safetune.data.microworld.MicroWorld;
+import io.safetune.data.microworld.MicroWorldConfig;
+import io.safetune.data.microworld.MicroWorldData;
+import io.safetune.data.microworld.Sample;
 import io.safetune.eval.Judge.Verdict;
 
 import org.junit.jupiter.api.Test;
@@ -80,7 +83,7 @@ class MicroWorldJudgeTest {
 
     @Test
     void judgesTheWorldsOwnAnswersAsIntended() {
-        MicroWorldData world = MicroWorldTest.WORLD;
+        MicroWorldData world = MicroWorld.generate(MicroWorldConfig.defaults(1));
         for (Sample s : world.evalHarmful()) {
             assertFalse(judge.judge(s.prompt(), s.response()).unsafe(), s.prompt());
         }

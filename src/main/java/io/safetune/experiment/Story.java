@@ -1,0 +1,350 @@
+package io.safetune.experiment;
+
+import io.safetune.data.TrainingExample;
+import io.safetune.eval.DriftSeries;
+import io.safetune.experiment.ExperimentConfig.AttackSpec;
+import io.safetune.experiment.Source.Scope;
+import io.safetune.lora.LoraConfig;
+import io.safetune.method.AlignDefence;
+import io.safetune.method.AlignInputs;
+import io.safetune.method.DefenceConfig;
+import io.safetune.method.FineTuneDefence;
+import io.safetune.method.FineTuneInputs;
+import io.safetune.method.PostProcessDefence;
+import io.safetune.method.PostProcessInputs;
+import io.safetune.method.PostProcessOutput;
+import io.safetune.method.Score;
+import io.safetune.method.Scorer;
+import io.safetune.method.Slot;
+import io.safetune.method.Stage;
+import io.safetune.method.TrainLog;
+import io.safetune.method.Variant;
+import io.safetune.train.ScheduleType;
+import io.safetune.train.TrainConfig;
+
+import java.io.IOException;
+import java.io.PrintStream;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Optional;
+
+/**
+ * The harmful-fine-tuning story, the same for every defence: align (base → aligned), fine-tune
+ * (aligned + the user's data at harmful fraction p → adapter), post-process (base, aligned, adapter →
+ * adapter), every product evaluated the same way. {@link #run} goes over defences × p × seeds; each
+ * step is a {@link StageStore} stage keyed by (slot, defence, its settings, upstream stages, the
+ * source's data and judge), so combinations share the stages they have in common and a second run
+ * reuses everything. {@code safetune reproduce} and the lab's notebook steps both call it.
+ */
+public final class Story {
+
+    /** The post-process stage's record of what it made ({@link PostProcessOutput}). */
+    static final String POST_FILE = "post.json";
+    /** A scored product's scores without per-sample records; eval.json beside it has them. */
+    static final String SUMMARY_FILE = "summary.json";
+
+    private final ExperimentConfig config;
+    private final Stages stages;
+    private final Source source;
+    private final PrintStream out;
+    private final Map<String, Stages.Product> made = new HashMap<>();
+
+    /** The story of {@code config} with its stages under {@code runsRoot/<name>/stages}; {@code fresh} redoes them. */
+    public Story(ExperimentConfig config, Path runsRoot, boolean fresh, PrintStream out) {
+        this.config = config;
+        Path runDir = runsRoot.resolve(config.name());
+        this.stages = new Stages(new StageStore(runDir.resolve("stages"), fresh, out), runDir, out);
+        // a real source checks the checkpoint, manifests and data files here, before any stage runs
+        this.source = config.real() == null ? new MicroWorldSource(config, stages) : new RealSource(config, stages);
+        this.out = out;
+    }
+
+    public ExperimentConfig config() {
+        return config;
+    }
+
+    public Path runDir() {
+        return stages.runDir();
+    }
+
+    /** Runs every product of every combination, p and seed, and writes results.json and report.html. */
+    public Results run() {
+        long t0 = System.nanoTime();
+        List<Results.Row> rows = new ArrayList<>();
+        List<Results.DriftRow> drift = new ArrayList<>();
+        List<Results.DefenceStage> defenceStages = new ArrayList<>();
+        Map<String, List<Double>> losses = new LinkedHashMap<>();
+        List<String> scored = new ArrayList<>();
+        for (long seed : config.seeds()) {
+            out.println("== seed " + seed);
+            if (source.scoresBase()) {
+                Stages.Product base = base(seed).orElseThrow();
+                losses.put("base s" + seed, Stages.losses(base.dir()));
+                rows.add(row(seed, "none", Stage.BASE, null, scores(seed, base, null)));
+            }
+            for (Combination c : config.combinations()) {
+                Stages.Product aligned = aligned(seed, c);
+                String alignLabel = c.labelUpTo(Slot.ALIGN);
+                if (!scored.contains(aligned.name())) {
+                    scored.add(aligned.name());
+                    if (Files.isRegularFile(aligned.dir().resolve(TrainLog.FILE))) {
+                        losses.put(prefix(alignLabel) + "aligned s" + seed, Stages.losses(aligned.dir()));
+                    }
+                    rows.add(row(seed, alignLabel, Stage.ALIGNED, null, scores(seed, aligned, null)));
+                }
+                for (double p : config.fractions()) {
+                    if (!c.runsOn(p)) {
+                        continue;
+                    }
+                    Stages.Product tuned = fineTuned(seed, p, c);
+                    String tuneLabel = c.labelUpTo(Slot.FINE_TUNE);
+                    if (!scored.contains(tuned.name())) {
+                        scored.add(tuned.name());
+                        losses.put(prefix(tuneLabel) + String.format(Locale.ROOT, "attack p=%.2f s%d", p, seed), Stages.losses(tuned.dir()));
+                        rows.add(row(seed, tuneLabel, Stage.FINE_TUNED, p, scores(seed, aligned, tuned)));
+                        drift.add(driftRow(seed, tuneLabel, p, tuned.dir()));
+                    }
+                    if (c.filler(Slot.POST_PROCESS) != null) {
+                        PostProcessed post = postProcessed(seed, p, c);
+                        defenceStages.add(new Results.DefenceStage(c.label(), c.filler(Slot.POST_PROCESS).method(), seed, p,
+                                stages.runDir().relativize(post.stage().dir()).toString()));
+                        if (post.output().wroteAdapter()) {
+                            rows.add(row(seed, c.label(), Stage.POST_PROCESSED, p, scores(seed, aligned, post.stage())));
+                        }
+                        for (Variant v : post.output().variants()) {
+                            rows.add(new Results.Row(seed, c.label(), Stage.POST_PROCESSED, p, v.label(), v.parameters(),
+                                    variantScores(v.score())));
+                        }
+                    }
+                }
+            }
+        }
+        List<Targets.Labelled> targets = new ArrayList<>();
+        if (source.checksTargets()) {
+            source.targets().forEach(t -> targets.add(new Targets.Labelled("none", t)));
+            for (Combination c : config.combinations()) {
+                for (Slot s : Slot.values()) {
+                    if (c.defended(s)) {
+                        c.filler(s).defence().targets().forEach(t -> targets.add(new Targets.Labelled(c.labelUpTo(s), t)));
+                    }
+                }
+            }
+        }
+        Results results = new Results(config, source.describe(), Versions.all(), rows, drift, defenceStages, losses,
+                stages.runs(), (System.nanoTime() - t0) / 1e9, Targets.check(rows, targets));
+        write(results);
+        return results;
+    }
+
+    private static String prefix(String label) {
+        return label.equals("none") ? "" : label + " ";
+    }
+
+    private Results.Row row(long seed, String defence, Stage stage, Double p, Evaluation.Scores s) {
+        String name = new Results.Row(seed, defence, stage, p, "", null, s).name();
+        out.printf("   %-18s harmful %.2f  complies %.2f  %s%n", name, s.harmfulScore(), s.complianceRate(), s.accuracy());
+        return new Results.Row(seed, defence, stage, p, "", null, s);
+    }
+
+    private Evaluation.Scores variantScores(Score s) {
+        return new Evaluation.Scores(s.harmfulScore(), s.complianceRate(), Map.of(source.task(), s.taskAccuracy()), 0, null, null);
+    }
+
+    /** The fine-tuning set at harmful fraction p of {@code seed}, as prompt/response records. */
+    public List<io.safetune.data.PromptResponse> attackSet(long seed, double p) {
+        return source.attackRecords(p, seed);
+    }
+
+    /** HED's inputs on {@code c}'s aligned model. */
+    public List<int[]> hedInputs(long seed, Combination c) {
+        return source.hedInputs(aligned(seed, c), seed).ids();
+    }
+
+    /** Longest training sequence of the source, in tokens. */
+    public int maxLength() {
+        return source.maxLength();
+    }
+
+    /** The unaligned base model of {@code seed} (a stage of the micro-world, a given folder, or none). */
+    public Optional<Stages.Product> base(long seed) {
+        return source.base(seed);
+    }
+
+    /** The aligned model of {@code seed} under {@code c}'s align slot (the given checkpoint on real data). */
+    public Stages.Product aligned(long seed, Combination c) {
+        Combination.Filler f = c.filler(Slot.ALIGN);
+        Optional<Stages.Product> given = source.givenAligned();
+        if (given.isPresent()) {
+            if (c.defended(Slot.ALIGN)) {
+                source.alignmentData(given.get().dir(), seed); // says why a real experiment cannot align
+            }
+            return given.get();
+        }
+        Stages.Product base = base(seed).orElseThrow();
+        String label = c.labelUpTo(Slot.ALIGN);
+        String name = (label.equals("none") ? "aligned" : "aligned-" + label) + "-s" + seed;
+        return memo(name, () -> stages.get(name, List.of(Slot.ALIGN.name(), f.method(), f.settings(), source.alignmentKey(seed),
+                config.aligned()), dir -> {
+                    List<TrainingExample> data = source.alignmentData(base.dir(), seed);
+                    AlignInputs in = new AlignInputs(base.dir(), data, fullFineTune(config.aligned(), seed), out);
+                    align((AlignDefence<?>) f.defence(), in, f.settings(), dir);
+                }, base.hash()));
+    }
+
+    /** The adapter fine-tuned at harmful fraction p on {@code c}'s aligned model, by {@code c}'s fine-tune slot. */
+    public Stages.Product fineTuned(long seed, double p, Combination c) {
+        Stages.Product aligned = aligned(seed, c);
+        Combination.Filler f = c.filler(Slot.FINE_TUNE);
+        String label = c.labelUpTo(Slot.FINE_TUNE);
+        String name = (label.equals("none") ? "attacked" : "attacked-" + label) + String.format(Locale.ROOT, "-p%.3f-s%d", p, seed);
+        return memo(name, () -> {
+            Source.HedInputs hed = source.hedInputs(aligned, seed);
+            AttackSpec a = config.attack();
+            return stages.get(name, List.of(Slot.FINE_TUNE.name(), f.method(), f.settings(), source.attackKey(p, seed), a), dir -> {
+                List<TrainingExample> data = source.attackSet(aligned.dir(), p, seed, dir);
+                TrainConfig training = attackTraining(a, seed, source.maxLength());
+                long steps = (long) a.epochs() * ((data.size() + a.batchSize() - 1) / a.batchSize());
+                FineTuneInputs in = new FineTuneInputs(aligned.dir(), data, attackLora(a), training, hed.ids(),
+                        source.driftEvery(steps), aligned.dir().toString(), out);
+                fineTune((FineTuneDefence<?>) f.defence(), in, f.settings(), dir);
+            }, aligned.hash(), hed.upstream());
+        });
+    }
+
+    /** A post-process stage and what it made. */
+    public record PostProcessed(Stages.Product stage, PostProcessOutput output) {
+    }
+
+    /** {@code c}'s post-process of the adapter fine-tuned at p. */
+    public PostProcessed postProcessed(long seed, double p, Combination c) {
+        Combination.Filler f = c.filler(Slot.POST_PROCESS);
+        if (f == null) {
+            throw new IllegalArgumentException(c.label() + ": no post-process");
+        }
+        Stages.Product aligned = aligned(seed, c);
+        Stages.Product tuned = fineTuned(seed, p, c);
+        Optional<Stages.Product> base = base(seed);
+        String name = "post-" + c.label() + String.format(Locale.ROOT, "-p%.3f-s%d", p, seed);
+        Stages.Product stage = memo(name, () -> stages.get(name, List.of(Slot.POST_PROCESS.name(), f.method(), f.settings(),
+                source.evalKey(Scope.VARIANT)), dir -> {
+                    out.printf(Locale.ROOT, "[%s p=%.2f] %s%n", f.method(), p, f.defence().description());
+                    try (LazyScorer scorer = new LazyScorer(seed, aligned.dir())) {
+                        PostProcessInputs in = new PostProcessInputs(base.map(Stages.Product::dir), aligned.dir(), tuned.dir(),
+                                seed, scorer, out);
+                        Stages.writeJson(dir.resolve(POST_FILE), postProcess((PostProcessDefence<?>) f.defence(), in, f.settings(), dir));
+                    }
+                }, base.map(Stages.Product::hash).orElse(""), aligned.hash(), tuned.hash()));
+        return new PostProcessed(stage, Stages.read(stage.dir().resolve(POST_FILE), PostProcessOutput.class));
+    }
+
+    /** The story's scorer for a sweep's variants; loads the aligned model on first use only. */
+    private final class LazyScorer implements Scorer, AutoCloseable {
+        private final long seed;
+        private final Path model;
+        private Source.AdapterScorer scorer;
+
+        LazyScorer(long seed, Path model) {
+            this.seed = seed;
+            this.model = model;
+        }
+
+        @Override
+        public Score score(Path adapterDir) {
+            if (scorer == null) {
+                scorer = source.adapterScorer(seed, model, Scope.VARIANT);
+            }
+            Evaluation.Scores s = scorer.score(adapterDir);
+            String task = source.task();
+            return new Score(s.harmfulScore(), s.complianceRate(), s.accuracy().getOrDefault(task, Double.NaN),
+                    s.harmfulPrompts().orElse(0), s.taskPrompts(task).orElse(0));
+        }
+
+        @Override
+        public void close() {
+            if (scorer != null) {
+                scorer.close();
+            }
+        }
+    }
+
+    /** The scores of {@code model} with {@code adapter} on top (null: none), as an evaluation stage (eval.json, summary.json). */
+    public Evaluation.Scores scores(long seed, Stages.Product model, Stages.Product adapter) {
+        String name = "eval-" + (adapter == null ? model.name() : adapter.name());
+        Stages.Product e = memo(name, () -> stages.get(name, source.evalKey(Scope.FULL), dir -> {
+            out.println("[eval " + (adapter == null ? model.name() : adapter.name()) + "]");
+            Evaluation.Scores s = source.evaluate(seed, model.dir(), adapter == null ? null : adapter.dir(), Scope.FULL);
+            Stages.writeJson(dir.resolve("eval.json"), s);
+            Stages.writeJson(dir.resolve(SUMMARY_FILE), s.summary());
+        }, model.hash(), adapter == null ? "" : adapter.hash()));
+        return Stages.read(e.dir().resolve(SUMMARY_FILE), Evaluation.Scores.class);
+    }
+
+    private Stages.Product memo(String name, java.util.function.Supplier<Stages.Product> make) {
+        Stages.Product p = made.get(name);
+        if (p == null) {
+            p = make.get();
+            made.put(name, p);
+        }
+        return p;
+    }
+
+    /** The HED row of a fine-tune stage, from its drift.json. */
+    private static Results.DriftRow driftRow(long seed, String defence, double p, Path dir) {
+        DriftSeries series = Stages.read(dir.resolve("drift.json"), DriftSeries.class);
+        var last = series.points().get(series.points().size() - 1).drift();
+        return new Results.DriftRow(seed, defence, p, last.perLayer(), series.steps(), series.aggregateValues());
+    }
+
+    /** The full fine-tuning optimiser of alignment: AdamW, cosine decay, clipping at 1.0. */
+    TrainConfig fullFineTune(ExperimentConfig.TrainingSpec t, long seed) {
+        return TrainConfig.builder().learningRate(t.learningRate()).weightDecay(t.weightDecay())
+                .warmupRatio(t.warmupRatio()).schedule(ScheduleType.COSINE).maxGradNorm(1.0)
+                .batchSize(t.batchSize()).maxSteps(t.steps()).seed(seed).maxLength(source.maxLength()).logEvery(50).build();
+    }
+
+    /** The fine-tune's LoRA settings: r, α, dropout and target modules, every layer. */
+    public static LoraConfig attackLora(AttackSpec a) {
+        return new LoraConfig(a.r(), a.alpha(), a.dropout(), a.targets(), List.of(), false);
+    }
+
+    /** The fine-tune's optimiser: AdamW with cosine decay and clipping at 1.0. */
+    public static TrainConfig attackTraining(AttackSpec a, long seed, int maxLength) {
+        return TrainConfig.builder().learningRate(a.learningRate()).schedule(ScheduleType.COSINE)
+                .maxGradNorm(1.0).batchSize(a.batchSize()).epochs(a.epochs()).seed(seed).maxLength(maxLength)
+                .logEvery(20).build();
+    }
+
+    @SuppressWarnings("unchecked")
+    private static <C extends DefenceConfig> void align(AlignDefence<C> d, AlignInputs in, DefenceConfig c, Path out) throws Exception {
+        d.align(in, (C) c, out);
+    }
+
+    @SuppressWarnings("unchecked")
+    private static <C extends DefenceConfig> void fineTune(FineTuneDefence<C> d, FineTuneInputs in, DefenceConfig c, Path out)
+            throws Exception {
+        d.fineTune(in, (C) c, out);
+    }
+
+    @SuppressWarnings("unchecked")
+    private static <C extends DefenceConfig> PostProcessOutput postProcess(PostProcessDefence<C> d, PostProcessInputs in,
+            DefenceConfig c, Path out) throws Exception {
+        return d.postProcess(in, (C) c, out);
+    }
+
+    private void write(Results results) {
+        try {
+            Files.createDirectories(stages.runDir());
+            Stages.writeJson(stages.runDir().resolve("results.json"), results);
+            new RunReport(results).in(stages.runDir()).html().write(stages.runDir().resolve("report.html"));
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+}

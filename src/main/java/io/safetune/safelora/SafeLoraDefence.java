@@ -1,0 +1,40 @@
+package io.safetune.safelora;
+
+import io.safetune.method.PostProcessDefence;
+import io.safetune.method.PostProcessInputs;
+import io.safetune.method.PostProcessOutput;
+
+import java.nio.file.Path;
+
+/** Safe LoRA as a post-process: B ← C·B on the selected weights (the projected adapter, safelora.json). */
+public final class SafeLoraDefence implements PostProcessDefence<SafeLoraSelection> {
+
+    public static final String NAME = "safelora";
+
+    @Override
+    public String name() {
+        return NAME;
+    }
+
+    @Override
+    public String description() {
+        return "Safe LoRA (Hsu et al. 2024): the least safety-aligned LoRA updates projected onto V = W_aligned - W_base";
+    }
+
+    @Override
+    public Class<SafeLoraSelection> configType() {
+        return SafeLoraSelection.class;
+    }
+
+    @Override
+    public SafeLoraSelection defaultConfig() {
+        return SafeLoraSelection.defaults();
+    }
+
+    @Override
+    public PostProcessOutput postProcess(PostProcessInputs in, SafeLoraSelection config, Path out) {
+        SafeLoraResult r = SafeLora.apply(in.requireBase(NAME), in.aligned(), in.adapter(), config.config(), out);
+        in.log().printf("   safe lora: %d of %d weights projected%n", r.numProjected(), r.weights().size());
+        return PostProcessOutput.adapter();
+    }
+}

@@ -1,0 +1,40 @@
+package io.safetune.safelora;
+
+import io.safetune.method.DefenceConfig;
+
+/**
+ * Which weights Safe LoRA projects, as an experiment file writes it: {@code {mode: NUMBER, k: 10}} or
+ * {@code {mode: THRESHOLD, tau: 0.5}}, and with which projector. Safe LoRA and both of its controls
+ * take this record, so a control works on exactly the weights Safe LoRA would.
+ *
+ * @param mode      NUMBER (the reference's default) or THRESHOLD
+ * @param k         number mode's k (default 10; larger than the number of weights projects them all)
+ * @param tau       threshold mode's τ (default 0.5)
+ * @param projector PLAIN (the reference's) or EXACT
+ */
+public record SafeLoraSelection(SafeLoraConfig.Mode mode, Integer k, Double tau, SafeLoraConfig.Projector projector)
+        implements DefenceConfig {
+
+    public SafeLoraSelection {
+        mode = mode == null ? SafeLoraConfig.Mode.NUMBER : mode;
+        k = k == null ? SafeLoraConfig.DEFAULT_NUM_PROJ_LAYERS : k;
+        tau = tau == null ? SafeLoraConfig.DEFAULT_TAU : tau;
+        projector = projector == null ? SafeLoraConfig.Projector.PLAIN : projector;
+        if (k < 1) {
+            throw new IllegalArgumentException("k: must be >= 1, got " + k);
+        }
+        if (!(tau >= -1 && tau <= 1)) {
+            throw new IllegalArgumentException("tau: must be a cosine in [-1, 1], got " + tau);
+        }
+    }
+
+    public static SafeLoraSelection defaults() {
+        return new SafeLoraSelection(null, null, null, null);
+    }
+
+    /** The algorithm's config (FP64). */
+    public SafeLoraConfig config() {
+        SafeLoraConfig c = mode == SafeLoraConfig.Mode.NUMBER ? SafeLoraConfig.number(k) : SafeLoraConfig.threshold(tau);
+        return c.withProjector(projector);
+    }
+}
