@@ -43,7 +43,6 @@ final class DenseSafeLora {
     static final String REPORT = "dense.json";
 
     private static final Pattern KEY_A = Pattern.compile("base_model\\.model\\.(.+)\\.lora_A\\.weight");
-    private static final Pattern LAYER = Pattern.compile("(?:^|\\.)layers\\.(\\d+)\\.");
 
     private DenseSafeLora() {
     }
@@ -145,8 +144,8 @@ final class DenseSafeLora {
                 if (!adapter.contains(keyB)) {
                     throw new CheckpointException(file, keyB, "missing tensor (its lora_A partner is present)");
                 }
-                Matcher l = LAYER.matcher(m.group(1));
-                targets.add(new Target(m.group(1) + ".weight", key, keyB, l.find() ? Integer.parseInt(l.group(1)) : -1));
+                int layer = io.safetune.model.ModuleName.parse(m.group(1)).map(io.safetune.model.ModuleName::layer).orElse(-1);
+                targets.add(new Target(m.group(1) + ".weight", key, keyB, layer));
             }
         }
         if (targets.isEmpty()) {

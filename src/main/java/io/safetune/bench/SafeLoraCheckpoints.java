@@ -87,7 +87,7 @@ final class SafeLoraCheckpoints {
     }
 
     private static String modulePath(int w) {
-        return "model.layers." + w / MODULES.size() + ".self_attn." + MODULES.get(w % MODULES.size());
+        return io.safetune.model.ModuleName.of(w / MODULES.size(), MODULES.get(w % MODULES.size())).path();
     }
 
     private static List<SafetensorsWriter.Entry> entries(int n, long[] shape, Ahead source) {

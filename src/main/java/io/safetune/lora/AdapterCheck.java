@@ -83,18 +83,7 @@ final class AdapterCheck {
 
     /** The model's projections {@code config} adapts, in layer order then module order. */
     static java.util.List<Projection> targets(CausalLM model, LoraConfig config) {
-        java.util.List<Projection> out = new java.util.ArrayList<>();
-        for (int l = 0; l < model.numLayers(); l++) {
-            if (!config.targetsLayer(l)) {
-                continue;
-            }
-            for (String module : CausalLM.linearModules()) {
-                if (config.targetModules().contains(module)) {
-                    out.add(model.projection(l, module));
-                }
-            }
-        }
-        return out;
+        return Injection.targets(model, config.targetModules(), config::targetsLayer);
     }
 
     private static void checkModule(CausalLM model, String module, Path file, String key) {

@@ -24,18 +24,13 @@ import java.util.Random;
  */
 public final class LoraAdapter implements AutoCloseable {
 
-    private final CausalLM model;
     private final LoraConfig config;
-    private final NDManager manager;
-    private final Map<String, LoraLayer> layers;
+    private final Injection<LoraLayer> injection;
     private String baseModel;
-    private boolean attached;
 
-    private LoraAdapter(CausalLM model, LoraConfig config, NDManager manager, Map<String, LoraLayer> layers) {
-        this.model = model;
+    private LoraAdapter(LoraConfig config, Injection<LoraLayer> injection) {
         this.config = config;
-        this.manager = manager;
-        this.layers = Collections.unmodifiableMap(layers);
+        this.injection = injection;
     }
 
     /**
@@ -104,79 +99,29 @@ public final class LoraAdapter implements AutoCloseable {
 
     /** The adapter's layers over fresh arrays in its own sub-manager; the model is not touched. */
     private static LoraAdapter build(CausalLM model, LoraConfig config, Factory factory) {
-        NDManager manager = model.manager().newSubManager();
-        Map<String, LoraLayer> layers = new LinkedHashMap<>();
-        try {
-            NDArray scaling = manager.create((float) config.scaling());
-            for (Projection target : AdapterCheck.targets(model, config)) {
-                NDArray[] ab = factory.create(target, manager);
-                layers.put(target.name(), new LoraLayer(target, ab[0], ab[1], scaling, (float) config.dropout()));
+        NDArray[] scaling = new NDArray[1]; // one 0-d s shared by every layer, in the injection's manager
+        Injection<LoraLayer> injection = Injection.build(model, AdapterCheck.targets(model, config), (target, m) -> {
+            if (scaling[0] == null) {
+                scaling[0] = m.create((float) config.scaling());
             }
-            // a parameter that cannot take a gradient would fail registration half-way: fail here instead
-            for (LoraLayer l : layers.values()) {
-                l.a().setRequiresGradient(true);
-                l.b().setRequiresGradient(true);
-            }
-        } catch (RuntimeException e) {
-            manager.close();
-            throw e;
-        }
-        return new LoraAdapter(model, config, manager, layers);
+            NDArray[] ab = factory.create(target, m);
+            return new LoraLayer(target, ab[0], ab[1], scaling[0], (float) config.dropout());
+        }, config.trainingSettings());
+        return new LoraAdapter(config, injection);
     }
 
     /**
-     * Puts this (detached) adapter on its model in one step: every precondition is checked before the
-     * first change (no target already adapted, no parameter name taken), and should a change still
-     * fail, the ones made are undone. Returns this.
+     * Puts this (detached) adapter on its model in one step ({@link Injection#attach}): nothing changes
+     * unless everything can. Returns this.
      */
     public LoraAdapter attach() {
-        if (attached) {
-            throw new IllegalStateException("adapter is already attached");
-        }
-        for (Map.Entry<String, LoraLayer> e : layers.entrySet()) {
-            if (e.getValue().target().adapter() != null) {
-                throw new IllegalStateException(e.getKey() + " already has an adapter; close it first (the model was not changed)");
-            }
-            for (char w : new char[] {'A', 'B'}) {
-                if (model.trainableParameters().containsKey(PeftFormat.key(e.getKey(), w))) {
-                    throw new IllegalStateException(PeftFormat.key(e.getKey(), w)
-                            + " is already a trainable parameter of the model (the model was not changed)");
-                }
-            }
-        }
-        List<LoraLayer> done = new ArrayList<>();
-        try {
-            for (LoraLayer layer : layers.values()) {
-                done.add(layer);
-                layer.target().setAdapter(layer);
-                model.registerTrainable(PeftFormat.key(layer.target().name(), 'A'), layer.a());
-                model.registerTrainable(PeftFormat.key(layer.target().name(), 'B'), layer.b());
-            }
-        } catch (RuntimeException e) {
-            done.forEach(this::detach);
-            throw e;
-        }
-        model.describeTraining(config.trainingSettings());
-        attached = true;
+        injection.attach();
         return this;
     }
 
     /** Whether the adapter is on its model (side paths or merged weights, and registered parameters). */
     public boolean attached() {
-        return attached;
-    }
-
-    /** Undoes one layer's attachment, touching only what is this adapter's. */
-    private void detach(LoraLayer l) {
-        if (l.target().adapter() == l) {
-            l.target().setAdapter(null);
-        }
-        for (NDArray p : new NDArray[] {l.a(), l.b()}) {
-            String key = PeftFormat.key(l.target().name(), p == l.a() ? 'A' : 'B');
-            if (model.trainableParameters().get(key) == p) {
-                model.unregisterTrainable(key);
-            }
-        }
+        return injection.attached();
     }
 
     public LoraConfig config() {
@@ -185,17 +130,12 @@ public final class LoraAdapter implements AutoCloseable {
 
     /** The adapted layers by module path, in layer order. */
     public Map<String, LoraLayer> layers() {
-        return layers;
+        return injection.layers();
     }
 
     /** A and B by PEFT key, in the order they are saved. */
     public LinkedHashMap<String, NDArray> tensors() {
-        LinkedHashMap<String, NDArray> t = new LinkedHashMap<>();
-        layers.forEach((module, l) -> {
-            t.put(PeftFormat.key(module, 'A'), l.a());
-            t.put(PeftFormat.key(module, 'B'), l.b());
-        });
-        return t;
+        return injection.tensors();
     }
 
     /** Records which base model this adapter belongs to (written to adapter_config.json). */
@@ -231,42 +171,12 @@ public final class LoraAdapter implements AutoCloseable {
      * matmuls). Safe: all deltas are computed and checked finite before any weight changes.
      */
     public void merge() {
-        apply(true);
+        injection.merge(true);
     }
 
     /** Subtracts what {@link #merge()} added and re-attaches the side paths. */
     public void unmerge() {
-        apply(false);
-    }
-
-    private void apply(boolean merge) {
-        for (LoraLayer l : layers.values()) {
-            if (l.merged() == merge) {
-                throw new IllegalStateException(l.target().name() + (merge ? " is already merged" : " is not merged"));
-            }
-        }
-        try (NDManager tmp = manager.newSubManager()) {
-            Map<LoraLayer, NDArray> deltas = new LinkedHashMap<>();
-            for (LoraLayer l : layers.values()) {
-                NDArray d = l.deltaWeight();
-                d.attach(tmp);
-                if (merge && (d.isNaN().any().getBoolean() || d.isInfinite().any().getBoolean())) {
-                    throw new IllegalStateException("merge refused: non-finite values in the update of "
-                            + l.target().name() + "; no weight was changed");
-                }
-                deltas.put(l, d);
-            }
-            deltas.forEach((l, d) -> {
-                if (merge) {
-                    l.target().weight().addi(d);
-                    l.target().setAdapter(null);
-                } else {
-                    l.target().weight().subi(d);
-                    l.target().setAdapter(l);
-                }
-                l.setMerged(merge);
-            });
-        }
+        injection.merge(false);
     }
 
     /**
@@ -275,11 +185,6 @@ public final class LoraAdapter implements AutoCloseable {
      */
     @Override
     public void close() {
-        layers.values().forEach(this::detach);
-        if (attached) {
-            model.forgetTraining(config.trainingSettings().keySet());
-        }
-        attached = false;
-        manager.close();
+        injection.close();
     }
 }

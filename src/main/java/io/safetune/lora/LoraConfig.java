@@ -16,7 +16,7 @@ import java.util.Set;
 public record LoraConfig(int r, double alpha, double dropout, List<String> targetModules, List<Integer> layers,
         boolean useRslora) {
 
-    static final Set<String> MODULES = Set.of("q_proj", "k_proj", "v_proj", "o_proj", "gate_proj", "up_proj", "down_proj");
+    static final java.util.List<String> MODULES = io.safetune.model.ModuleName.Linear.hfNames();
 
     public LoraConfig {
         if (r <= 0) {

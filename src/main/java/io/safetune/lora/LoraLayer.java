@@ -4,14 +4,16 @@ import ai.djl.ndarray.NDArray;
 import ai.djl.nn.core.Linear;
 import ai.djl.nn.norm.Dropout;
 
-import io.safetune.model.LinearAdapter;
 import io.safetune.model.Projection;
+
+import java.util.LinkedHashMap;
+import java.util.Map;
 
 /**
  * LoRA on one linear layer: delta(x) = s · B A dropout(x), with A [r, d_in] and B [d_out, r]
  * (PEFT's lora_A.weight and lora_B.weight layouts).
  */
-public final class LoraLayer implements LinearAdapter {
+public final class LoraLayer implements AdapterLayer {
 
     private final Projection target;
     private final NDArray a;
@@ -37,6 +39,7 @@ public final class LoraLayer implements LinearAdapter {
     }
 
     /** The adapted linear layer. */
+    @Override
     public Projection target() {
         return target;
     }
@@ -55,16 +58,27 @@ public final class LoraLayer implements LinearAdapter {
         return scaling.getFloat();
     }
 
+    @Override
+    public Map<String, NDArray> trainable() {
+        Map<String, NDArray> t = new LinkedHashMap<>();
+        t.put("lora_A", a);
+        t.put("lora_B", b);
+        return t;
+    }
+
+    @Override
     public boolean merged() {
         return merged;
     }
 
     /** s·B·A [d_out, d_in], owned by the caller's manager of choice via {@code attach}. */
-    NDArray deltaWeight() {
+    @Override
+    public NDArray deltaWeight() {
         return b.matMul(a).mul(scaling);
     }
 
-    void setMerged(boolean merged) {
+    @Override
+    public void setMerged(boolean merged) {
         this.merged = merged;
     }
 }

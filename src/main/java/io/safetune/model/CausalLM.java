@@ -63,10 +63,10 @@ public final class CausalLM implements TrainableModel, AutoCloseable {
         this.layers = new DecoderLayer[config.numLayers()];
         for (int i = 0; i < layers.length; i++) {
             String p = "model.layers." + i + ".";
-            Projection[] proj = new Projection[DecoderLayer.MODULES.size()];
+            ModuleName.Linear[] modules = ModuleName.Linear.values();
+            Projection[] proj = new Projection[modules.length];
             for (int m = 0; m < proj.length; m++) {
-                String module = DecoderLayer.MODULES.get(m);
-                String name = p + (m < 4 ? "self_attn." : "mlp.") + module;
+                String name = new ModuleName(i, modules[m]).path();
                 proj[m] = new Projection(name, w.get(name + ".weight"), w.get(name + ".bias"));
             }
             layers[i] = new DecoderLayer(i, new RmsNorm(w.get(p + "input_layernorm.weight"), config.rmsNormEps()),
@@ -207,7 +207,7 @@ public final class CausalLM implements TrainableModel, AutoCloseable {
 
     /** The linear-layer names an adapter may target. */
     public static List<String> linearModules() {
-        return DecoderLayer.MODULES;
+        return ModuleName.Linear.hfNames();
     }
 
     // ---------------------------------------------------------------- forward

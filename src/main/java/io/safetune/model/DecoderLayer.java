@@ -12,7 +12,6 @@ import java.util.List;
  */
 final class DecoderLayer {
 
-    static final List<String> MODULES = List.of("q_proj", "k_proj", "v_proj", "o_proj", "gate_proj", "up_proj", "down_proj");
 
     final int index;
     final RmsNorm inputLayernorm;
@@ -46,15 +45,20 @@ final class DecoderLayer {
     }
 
     Projection projection(String module) {
-        return switch (module) {
-            case "q_proj" -> qProj;
-            case "k_proj" -> kProj;
-            case "v_proj" -> vProj;
-            case "o_proj" -> oProj;
-            case "gate_proj" -> gateProj;
-            case "up_proj" -> upProj;
-            case "down_proj" -> downProj;
-            default -> throw new IllegalArgumentException("module: unknown '" + module + "' (known: " + MODULES + ")");
+        ModuleName.Linear m;
+        try {
+            m = ModuleName.Linear.of(module);
+        } catch (IllegalArgumentException e) {
+            throw new IllegalArgumentException("module: " + e.getMessage(), e);
+        }
+        return switch (m) {
+            case Q_PROJ -> qProj;
+            case K_PROJ -> kProj;
+            case V_PROJ -> vProj;
+            case O_PROJ -> oProj;
+            case GATE_PROJ -> gateProj;
+            case UP_PROJ -> upProj;
+            case DOWN_PROJ -> downProj;
         };
     }
 

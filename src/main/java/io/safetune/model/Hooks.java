@@ -49,8 +49,8 @@ public final class Hooks {
      */
     public Hooks captureLinearInput(int layer, String module, NDArray positions) {
         checkMutable();
-        if (!DecoderLayer.MODULES.contains(module)) {
-            throw new IllegalArgumentException("module: unknown '" + module + "' (known: " + DecoderLayer.MODULES + ")");
+        if (!ModuleName.Linear.hfNames().contains(module)) {
+            throw new IllegalArgumentException("module: unknown '" + module + "' (known: " + ModuleName.Linear.hfNames() + ")");
         }
         linearInputs.put(key(layer, module), positions);
         return this;

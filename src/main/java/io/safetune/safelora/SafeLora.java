@@ -65,7 +65,6 @@ public final class SafeLora {
 
     /** A PEFT LoRA key: group 1 the module path, group 2 "A" or "B". */
     static final Pattern KEY = Pattern.compile("base_model\\.model\\.(.+)\\.lora_([AB])\\.weight");
-    private static final Pattern LAYER = Pattern.compile("(?:^|\\.)layers\\.(\\d+)\\.");
 
     private SafeLora() {
     }
@@ -528,8 +527,7 @@ public final class SafeLora {
 
     /** The decoder layer index in a module path (…layers.3.…), or -1 without one. */
     static int layerOf(String module) {
-        Matcher m = LAYER.matcher(module);
-        return m.find() ? Integer.parseInt(m.group(1)) : -1;
+        return io.safetune.model.ModuleName.parse(module).map(io.safetune.model.ModuleName::layer).orElse(-1);
     }
 
     /** The module's own name: model.layers.0.self_attn.q_proj → q_proj. */
