@@ -32,11 +32,14 @@ public final class Stages {
     private final Path runDir;
     private final PrintStream out;
     private final List<StageRun> runs = new ArrayList<>();
+    private final boolean sayReused;
 
-    Stages(StageStore store, Path runDir, PrintStream out) {
+    /** @param sayReused print a line for every reused stage too (the command line does; a notebook does not) */
+    Stages(StageStore store, Path runDir, PrintStream out, boolean sayReused) {
         this.store = store;
         this.runDir = runDir;
         this.out = out;
+        this.sayReused = sayReused;
     }
 
     PrintStream out() {
@@ -50,7 +53,9 @@ public final class Stages {
         double seconds = (System.nanoTime() - t0) / 1e9;
         String rel = runDir.relativize(s.dir()).toString();
         if (s.reused()) {
-            out.println("   (" + name + ": reused " + rel + ")");
+            if (sayReused) {
+                out.println("   (" + name + ": reused " + rel + ")");
+            }
         } else {
             out.printf("   (%s: %.1f s)%n", name, seconds);
         }

@@ -58,9 +58,18 @@ public final class Story {
 
     /** The story of {@code config} with its stages under {@code runsRoot/<name>/stages}; {@code fresh} redoes them. */
     public Story(ExperimentConfig config, Path runsRoot, boolean fresh, PrintStream out) {
+        this(config, runsRoot, fresh, out, true);
+    }
+
+    /** The same for a notebook: stages it makes are reported, stages it reuses are not. */
+    public static Story forNotebook(ExperimentConfig config, Path runsRoot, PrintStream out) {
+        return new Story(config, runsRoot, false, out, false);
+    }
+
+    private Story(ExperimentConfig config, Path runsRoot, boolean fresh, PrintStream out, boolean sayReused) {
         this.config = config;
         Path runDir = runsRoot.resolve(config.name());
-        this.stages = new Stages(new StageStore(runDir.resolve("stages"), fresh, out), runDir, out);
+        this.stages = new Stages(new StageStore(runDir.resolve("stages"), fresh, out), runDir, out, sayReused);
         // a real source checks the checkpoint, manifests and data files here, before any stage runs
         this.source = config.real() == null ? new MicroWorldSource(config, stages) : new RealSource(config, stages);
         this.out = out;
@@ -234,7 +243,7 @@ public final class Story {
         String name = "post-" + c.label() + String.format(Locale.ROOT, "-p%.3f-s%d", p, seed);
         Stages.Product stage = memo(name, () -> stages.get(name, List.of(Slot.POST_PROCESS.name(), f.method(), f.settings(),
                 source.evalKey(Scope.VARIANT)), dir -> {
-                    out.printf(Locale.ROOT, "[%s p=%.2f] %s%n", f.method(), p, f.defence().description());
+                    out.printf(Locale.ROOT, "[post-process %s p=%.2f]%n", f.method(), p);
                     try (LazyScorer scorer = new LazyScorer(seed, aligned.dir())) {
                         PostProcessInputs in = new PostProcessInputs(base.map(Stages.Product::dir), aligned.dir(), tuned.dir(),
                                 seed, scorer, out);

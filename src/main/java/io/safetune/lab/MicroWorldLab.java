@@ -62,7 +62,7 @@ public final class MicroWorldLab {
 
     /** An experiment's world for one seed, with the stages under {@link #runsRoot()}/&lt;name&gt;/stages. */
     public static MicroWorldLab open(ExperimentConfig config, long seed) {
-        return new MicroWorldLab(new Story(config, runsRoot(), false, System.out), seed);
+        return new MicroWorldLab(Story.forNotebook(config, runsRoot(), System.out), seed);
     }
 
     /**

@@ -115,7 +115,7 @@ public final class SafeLoraSweepDefence implements PostProcessDefence<SafeLoraSw
                 : UpdateEnergy.compute(base, in.aligned(), in.adapter(), s.energyTopK()).rows();
         Json.write(out.resolve(FILE), new Record(r.points(), Cosine.of(r.analysis()), energy, s.energyTopK(), n[0], n[1]));
         r.of(SafeLoraSweep.Method.SAFE_LORA).stream().reduce((x, y) -> y).ifPresent(all -> in.log().printf(Locale.ROOT,
-                "   safe lora, all %d weights projected: harmful %.2f  complies %.2f  task %.2f%n", all.numProjected(),
+                "   safe lora, all %d weights projected: harmful %.2f  complies %.2f  fine-tune task %.2f%n", all.numProjected(),
                 all.harmfulScore(), all.complianceRate(), all.taskAccuracy()));
         return PostProcessOutput.variants(variants(r.points(), n[0], n[1]));
     }
