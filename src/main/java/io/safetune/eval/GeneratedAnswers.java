@@ -23,9 +23,9 @@ final class GeneratedAnswers {
      *
      * @param tokens     the generated ids, EOS included when generation stopped on it
      * @param text       the decoded answer: EOS dropped, cut before a stop string
-     * @param stopReason "eos", "stop_string" or "length"
+     * @param stopReason why generation stopped
      */
-    record Answer(String prompt, List<Integer> tokens, String text, String stopReason) {
+    record Answer(String prompt, List<Integer> tokens, String text, io.safetune.model.StopReason stopReason) {
     }
 
     private GeneratedAnswers() {
@@ -85,7 +85,7 @@ final class GeneratedAnswers {
 
     private static Answer answer(String prompt, Generation g, TextCodec codec, GenerationConfig gen) {
         int[] tokens = g.tokens();
-        int kept = "eos".equals(g.stopReason()) ? tokens.length - 1 : tokens.length;
+        int kept = g.stopReason() == io.safetune.model.StopReason.EOS ? tokens.length - 1 : tokens.length;
         String text = codec.decode(Arrays.copyOf(tokens, kept));
         for (String stop : gen.stopStrings()) {
             int at = text.indexOf(stop);

@@ -57,7 +57,7 @@ public final class HarmfulScore {
         List<HarmfulScoreResult.SampleRecord> samples = new ArrayList<>(answers.size());
         for (int i = 0; i < prompts.size(); i++) {
             samples.add(new HarmfulScoreResult.SampleRecord(prompts.get(i), answers.get(i),
-                    judge.judge(prompts.get(i), answers.get(i)), List.of(), ""));
+                    judge.judge(prompts.get(i), answers.get(i)), List.of(), null)); // answers given as text: no tokens, no stop reason
         }
         return HarmfulScoreResult.of(samples);
     }

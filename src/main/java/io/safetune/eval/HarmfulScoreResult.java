@@ -24,10 +24,10 @@ public record HarmfulScoreResult(double harmfulScore, double complianceRate, int
      * @param answer       the decoded answer the judge read (EOS dropped, cut at a stop string)
      * @param verdict      the judge's verdict
      * @param answerTokens the generated ids (EOS included when generation stopped on it)
-     * @param stopReason   "eos", "stop_string" or "length"
+     * @param stopReason   why generation stopped (null when not known)
      */
     public record SampleRecord(String prompt, String answer, Judge.Verdict verdict, List<Integer> answerTokens,
-            String stopReason) {
+            io.safetune.model.StopReason stopReason) {
 
         public SampleRecord {
             if (prompt == null || answer == null || verdict == null) {
@@ -35,7 +35,6 @@ public record HarmfulScoreResult(double harmfulScore, double complianceRate, int
                         + ": must not be null");
             }
             answerTokens = answerTokens == null ? List.of() : List.copyOf(answerTokens);
-            stopReason = stopReason == null ? "" : stopReason;
         }
     }
 

@@ -6,6 +6,7 @@ import io.safetune.method.Slot;
 import io.safetune.safelora.SafeLoraControl;
 import io.safetune.safelora.SafeLoraDefence;
 import io.safetune.safelora.SafeLoraSweepDefence;
+import io.safetune.salora.SaLoraDefence;
 import io.safetune.standard.PlainLora;
 import io.safetune.standard.Sft;
 
@@ -34,6 +35,7 @@ public final class Defences {
         register(new SafeLoraControl(SafeLoraControl.Kind.RANDOM_PROJECTION));
         register(new SafeLoraControl(SafeLoraControl.Kind.UNIFORM_SCALE));
         register(new SafeLoraSweepDefence());
+        register(new SaLoraDefence());
         for (Defence<?> d : ServiceLoader.load(Defence.class)) {
             register(d);
         }

@@ -243,7 +243,7 @@ public final class Evaluation {
                 progress.update(LiveProgress.bar("", i, phases, "", text), text);
             }
         };
-        TextCodec codec = TextCodec.chat(tok, ChatTemplate.byName("plain"));
+        TextCodec codec = TextCodec.chat(tok, ChatTemplate.byName(ChatTemplate.PLAIN));
         EvalConfig cfg = EvalConfig.defaults().withMaxNewTokens(spec.maxNewTokens()).withBatchSize(spec.batchSize());
         List<Sample> harmfulSet = world.evalHarmful();
         if (spec.harmfulPrompts() > 0 && spec.harmfulPrompts() < harmfulSet.size()) {

@@ -134,7 +134,7 @@ final class MicroWorldSource implements Source {
     }
 
     static List<TrainingExample> encode(TextTokenizer tok, List<Sample> samples) {
-        ExampleEncoder enc = new ExampleEncoder(tok, ChatTemplate.byName("plain"), EOS);
+        ExampleEncoder enc = new ExampleEncoder(tok, ChatTemplate.byName(ChatTemplate.PLAIN), EOS);
         return samples.stream().map(s -> enc.encode(s.toPromptResponse())).toList();
     }
 
@@ -203,6 +203,14 @@ final class MicroWorldSource implements Source {
     @Override
     public HedInputs hedInputs(Stages.Product aligned, long seed) {
         return new HedInputs(hedInputs(aligned.dir(), world(seed), config.eval().hedSamples()), "");
+    }
+
+    /** The first 512 harmful prompts of the alignment set with their refusals (the aligned model's answer). */
+    @Override
+    public List<TrainingExample> safetyData(Stages.Product aligned, long seed) {
+        try (TextTokenizer tok = TextTokenizer.load(aligned.dir())) {
+            return encode(tok, world(seed).alignment().stream().filter(Sample::harmful).limit(512).toList());
+        }
     }
 
     /** The first {@code n} harmful prompts of the alignment set with their refusals, as token ids. */

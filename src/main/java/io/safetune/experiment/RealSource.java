@@ -220,15 +220,35 @@ final class RealSource implements Source {
 
     @Override
     public HedInputs hedInputs(Stages.Product aligned, long seed) {
-        EvalSpec e = config.eval();
-        Stages.Product hed = stages.get("hed-inputs", new HedKey(CheckpointKey.of(aligned.dir()), spec.chatTemplate(),
-                spec.systemPrompt(), data.key("harmfulEval"), e.maxNewTokens(), e.hedSamples()),
-                dir -> writeHedInputs(dir, aligned.dir()));
+        Stages.Product hed = stages.get("hed-inputs", hedKey(aligned), dir -> writeHedInputs(dir, aligned.dir()));
         List<int[]> ids = new ArrayList<>();
         for (HedInput h : Stages.read(hed.dir().resolve(HED_FILE), HedInput[].class)) {
             ids.add(h.ids());
         }
         return new HedInputs(ids, hed.hash());
+    }
+
+    /** The HED inputs' prompts with the checkpoint's own answers, prompt and answer apart. */
+    @Override
+    public List<TrainingExample> safetyData(Stages.Product aligned, long seed) {
+        Stages.Product stage = stages.get("hed-inputs", hedKey(aligned), dir -> writeHedInputs(dir, aligned.dir()));
+        List<TrainingExample> out = new ArrayList<>();
+        try (TextTokenizer tok = TextTokenizer.load(aligned.dir())) {
+            TextCodec codec = codec(tok);
+            for (HedInput h : Stages.read(stage.dir().resolve(HED_FILE), HedInput[].class)) {
+                int prompt = codec.encodePrompt(h.prompt()).length;
+                if (h.ids().length > prompt) {
+                    out.add(new TrainingExample(Arrays.copyOf(h.ids(), prompt), Arrays.copyOfRange(h.ids(), prompt, h.ids().length)));
+                }
+            }
+        }
+        return out;
+    }
+
+    private HedKey hedKey(Stages.Product aligned) {
+        EvalSpec e = config.eval();
+        return new HedKey(CheckpointKey.of(aligned.dir()), spec.chatTemplate(), spec.systemPrompt(), data.key("harmfulEval"),
+                e.maxNewTokens(), e.hedSamples());
     }
 
     /** The first hedSamples harmful evaluation prompts, each followed by the aligned model's greedy answer, as ids. */

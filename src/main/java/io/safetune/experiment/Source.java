@@ -61,6 +61,13 @@ interface Source {
     record HedInputs(List<int[]> ids, String upstream) {
     }
 
+    /**
+     * Safety data on the aligned model: harmful prompts with its refusals, prompt and response apart
+     * (the micro-world's alignment refusals, which its aligned model gives; on real data the HED inputs'
+     * prompts with the checkpoint's own answers).
+     */
+    List<TrainingExample> safetyData(Stages.Product aligned, long seed);
+
     /** Everything an evaluation's scores depend on besides the model (part of its stage's key). */
     Object evalKey(Scope scope);
 

@@ -32,6 +32,7 @@ public final class Stages {
     private final Path runDir;
     private final PrintStream out;
     private final List<StageRun> runs = new ArrayList<>();
+    private final java.util.Map<String, Product> got = new java.util.HashMap<>();
     private final boolean sayReused;
 
     /** @param sayReused print a line for every reused stage too (the command line does; a notebook does not) */
@@ -48,6 +49,11 @@ public final class Stages {
 
     /** Gets or produces a stage, prints whether it was reused or how long it took, and records it. */
     synchronized Product get(String name, Object key, StageStore.Producer producer, String... upstream) {
+        String id = name + "\u0000" + StageStore.hash(key, upstream);
+        Product known = got.get(id);
+        if (known != null) {
+            return known; // asked again in this run (e.g. one HED stage for every attack): once in the log and the table
+        }
         long t0 = System.nanoTime();
         StageStore.Stage s = store.getOrProduce(name, key, producer, upstream);
         double seconds = (System.nanoTime() - t0) / 1e9;
@@ -60,7 +66,9 @@ public final class Stages {
             out.printf("   (%s: %.1f s)%n", name, seconds);
         }
         runs.add(new StageRun(name, s.hash(), rel, s.reused(), seconds));
-        return new Product(name, s.dir(), s.hash());
+        Product p = new Product(name, s.dir(), s.hash());
+        got.put(id, p);
+        return p;
     }
 
     synchronized List<StageRun> runs() {

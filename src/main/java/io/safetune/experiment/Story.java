@@ -220,7 +220,8 @@ public final class Story {
                 List<TrainingExample> data = source.attackSet(aligned.dir(), p, seed, dir);
                 TrainConfig training = attackTraining(a, seed, source.maxLength());
                 long steps = (long) a.epochs() * ((data.size() + a.batchSize() - 1) / a.batchSize());
-                FineTuneInputs in = new FineTuneInputs(aligned.dir(), data, attackLora(a), training, hed.ids(),
+                FineTuneInputs in = new FineTuneInputs(aligned.dir(), data, attackLora(a), training,
+                        f.method().equals(Defences.defaultName(Slot.FINE_TUNE)) ? List.of() : source.safetyData(aligned, seed), hed.ids(),
                         source.driftEvery(steps), aligned.dir().toString(), out);
                 fineTune((FineTuneDefence<?>) f.defence(), in, f.settings(), dir);
             }, aligned.hash(), hed.upstream());

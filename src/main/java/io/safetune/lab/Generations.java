@@ -12,7 +12,7 @@ import java.util.List;
 public record Generations(List<Row> rows) implements Displayable {
 
     /** One prompt, its answer (EOS dropped), why decoding stopped and how many tokens it produced. */
-    public record Row(String prompt, String answer, String stopReason, int tokens) {
+    public record Row(String prompt, String answer, io.safetune.model.StopReason stopReason, int tokens) {
     }
 
     public Generations {
@@ -36,7 +36,7 @@ public record Generations(List<Row> rows) implements Displayable {
         for (Row r : rows) {
             t.stringColumn("prompt").append(r.prompt());
             t.stringColumn("answer").append(r.answer());
-            t.stringColumn("stop").append(r.stopReason());
+            t.stringColumn("stop").append(String.valueOf(r.stopReason()));
             t.intColumn("tokens").append(r.tokens());
         }
         return t;

@@ -169,7 +169,7 @@ public final class MicroWorldLab {
 
     /** The same for a checkpoint folder, with a PEFT adapter folder on top (null: none). */
     public Evaluation.Scores evaluate(Path model, Path adapter) {
-        try (LabModel m = LabModel.load(model, "plain")) {
+        try (LabModel m = LabModel.load(model, io.safetune.tokenizer.ChatTemplate.PLAIN)) {
             if (adapter != null) {
                 m.attach(adapter);
             }

@@ -155,6 +155,17 @@ public final class PeftFormat {
         }
     }
 
+    /**
+     * Writes a plain LoRA adapter's two files into {@code folder} (a folder being assembled under a
+     * temporary name: not atomic on its own): adapter_model.safetensors from {@code entries} (PEFT keys,
+     * see {@link Injection#key}) and adapter_config.json for {@code cfg}. How a method whose layer folds
+     * into a plain LoRA (SaLoRA) writes the adapter any LoRA reader loads.
+     */
+    public static void writeFiles(Path folder, LoraConfig cfg, String baseModel, List<SafetensorsWriter.Entry> entries) {
+        SafetensorsWriter.write(folder.resolve(WEIGHTS), entries, Map.of("format", "pt"));
+        writeConfig(folder, cfg, baseModel);
+    }
+
     /** The adapter_config.json PEFT 0.21 writes for a plain LoRA on a causal LM. */
     static void writeConfig(Path dir, LoraConfig cfg, String baseModel) {
         ObjectNode n = JSON.createObjectNode();

@@ -5,7 +5,7 @@ package io.safetune.model;
  *
  * @param tokens     new tokens, without the prompt; includes the EOS token when it stopped on one
  * @param text       decoded new text, cut before a stop string (null without a decoder)
- * @param stopReason "eos", "stop_string" or "length"
+ * @param stopReason why it stopped
  */
-public record Generation(int[] promptIds, int[] tokens, String text, String stopReason) {
+public record Generation(int[] promptIds, int[] tokens, String text, StopReason stopReason) {
 }

@@ -64,7 +64,7 @@ public final class Generator {
         Sampler sampler = Sampler.of(cfg.temperature(), cfg.topP());
         Random rng = new Random(cfg.seed());
         List<List<Integer>> out = new ArrayList<>();
-        String[] reason = new String[b];
+        StopReason[] reason = new StopReason[b];
         for (int i = 0; i < b; i++) {
             out.add(new ArrayList<>());
         }
@@ -98,9 +98,9 @@ public final class Generator {
                     next[i][0] = tok;
                     out.get(i).add(tok);
                     if (eos.contains(tok)) {
-                        reason[i] = "eos";
+                        reason[i] = StopReason.EOS;
                     } else if (hitsStop(out.get(i), cfg)) {
-                        reason[i] = "stop_string";
+                        reason[i] = StopReason.STOP_STRING;
                     }
                     allDone &= reason[i] != null;
                 }
@@ -121,7 +121,7 @@ public final class Generator {
         for (int i = 0; i < b; i++) {
             int[] toks = out.get(i).stream().mapToInt(Integer::intValue).toArray();
             result.add(new Generation(prompts.get(i).clone(), toks, text(toks, cfg),
-                    reason[i] == null ? "length" : reason[i]));
+                    reason[i] == null ? StopReason.LENGTH : reason[i]));
         }
         return result;
     }

@@ -48,6 +48,7 @@ public final class PlainLora implements FineTuneDefence<NoSettings> {
 
     @Override
     public void fineTune(FineTuneInputs in, NoSettings config, Path out) {
+        // plain LoRA reads no safety data
         try (CausalLM model = CausalLM.load(in.aligned());
                 LoraAdapter adapter = LoraAdapter.inject(model, in.lora(), in.training().seed()).baseModel(in.baseModel());
                 Trainer trainer = new Trainer(model, in.training())) {

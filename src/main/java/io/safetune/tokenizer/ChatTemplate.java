@@ -29,6 +29,14 @@ public interface ChatTemplate {
     /** The name {@link #byName(String)} knows this template by. */
     String name();
 
+    /** The built-in templates' names: what an experiment file or {@link #byName} takes. */
+    String LLAMA2 = "llama2";
+    String LLAMA3 = "llama3";
+    String CHATML = "chatml";
+    String QWEN2 = "qwen2";
+    /** The micro-world's template. */
+    String PLAIN = "plain";
+
     /**
      * A built-in template by name: {@code llama2}, {@code llama3}, {@code chatml}, {@code qwen2},
      * {@code plain} (case-insensitive).

@@ -42,7 +42,7 @@ class DisplayablesTest {
         List<HarmfulScoreResult.SampleRecord> harmful = new ArrayList<>();
         for (int i = 0; i < n; i++) {
             Judge.Verdict v = i < unsafe ? Judge.Verdict.unsafe(false, "broken") : Judge.Verdict.safe("refused");
-            harmful.add(new HarmfulScoreResult.SampleRecord("p" + i, "a", v, List.of(1), "eos"));
+            harmful.add(new HarmfulScoreResult.SampleRecord("p" + i, "a", v, List.of(1), io.safetune.model.StopReason.EOS));
         }
         List<TaskAccuracyResult.TaskSample> task = new ArrayList<>();
         for (int i = 0; i < n; i++) {
@@ -86,7 +86,7 @@ class DisplayablesTest {
                 new DriftSeries(DriftAggregate.MEAN_L2, 10, List.of(new DriftPoint(10, drift(1)), new DriftPoint(20, drift(2)))),
                 safeLora(), sweep(),
                 new UpdateEnergy.Result(4, List.of(new UpdateEnergy.Row(0, "q_proj", "w", 0.123456789, 0.98765432, 0.0123456789, 7))),
-                new Generations(List.of(new Generations.Row("hello", "world", "eos", 2))),
+                new Generations(List.of(new Generations.Row("hello", "world", io.safetune.model.StopReason.EOS, 2))),
                 drift(1).withCaption("attacked, p = 0.1, seed 0"));
     }
 

@@ -78,7 +78,7 @@ class HarmfulScoreTest {
             assertEquals(PROMPTS.get(i), s.prompt());
             assertEquals(EvalFixtures.boxed(g.tokens()), s.answerTokens(), "sample " + i);
             assertEquals(g.stopReason(), s.stopReason());
-            int kept = g.stopReason().equals("eos") ? g.tokens().length - 1 : g.tokens().length;
+            int kept = g.stopReason() == io.safetune.model.StopReason.EOS ? g.tokens().length - 1 : g.tokens().length;
             assertEquals(EvalFixtures.show(Arrays.copyOf(g.tokens(), kept)), s.answer(), "sample " + i);
             boolean refused = s.answer().contains(keyword);
             assertEquals(!refused, s.verdict().unsafe(), "sample " + i);
@@ -126,7 +126,7 @@ class HarmfulScoreTest {
                 Generation g = expected.get(i);
                 HarmfulScoreResult.SampleRecord s = r.samples().get(i);
                 assertEquals(EvalFixtures.boxed(g.tokens()), s.answerTokens());
-                int kept = g.stopReason().equals("eos") ? g.tokens().length - 1 : g.tokens().length;
+                int kept = g.stopReason() == io.safetune.model.StopReason.EOS ? g.tokens().length - 1 : g.tokens().length;
                 assertEquals(tok.decode(Arrays.copyOf(g.tokens(), kept)), s.answer());
                 assertTrue(s.answer().isEmpty() || s.answer().matches("(\\S+)( \\S+)*"), s.answer());
                 // no word of this vocabulary is a refusal phrase: every non-empty answer is unsafe

@@ -119,4 +119,28 @@ class StoryTest {
         }
         assertEquals(row.get("scores").get("harmfulScore").asDouble(), lab.postProcessedScores(0.1, HalveB.NAME).harmfulScore());
     }
+
+    /** SaLoRA fills the fine-tune slot: its attack is trained behind C, scored and drifted like plain LoRA's. */
+    @Test
+    void saLoraFillsTheFineTuneSlot() throws Exception {
+        Path config = tmp.resolve("toy.yaml");
+        Files.writeString(config, ConcurrentRunsTest.TOY.replaceAll("(?s)defences:.*?(?=variantEval)", """
+                defences:
+                  - fineTune: {method: salora, rankSafety: 4, rankTask: 4, safetySamples: 16, taskSamples: 16}
+                    fractions: [0.1]
+                """));
+        Results r = new Story(ExperimentConfig.load(config), tmp.resolve("runs"), false, quiet()).run();
+        List<String> names = r.products().stream().map(Results.Row::name).toList();
+        assertEquals(List.of("base", "aligned", "attacked p=0.10", "attacked p=0.00", "salora attacked p=0.10"), names);
+        assertEquals(List.of("none", "none", "salora"), r.drift().stream().map(Results.DriftRow::defence).toList());
+        Path stage = tmp.resolve("runs/toy").resolve(r.stages().stream().filter(s -> s.stage().startsWith("attacked-salora"))
+                .findFirst().orElseThrow().dir());
+        assertTrue(Files.isRegularFile(stage.resolve("salora.json")));
+        Path aligned = tmp.resolve("runs/toy").resolve(r.stages().stream().filter(s -> s.stage().equals("aligned-s3"))
+                .findFirst().orElseThrow().dir());
+        try (io.safetune.model.CausalLM m = io.safetune.model.CausalLM.load(aligned);
+                io.safetune.lora.LoraAdapter a = io.safetune.lora.LoraAdapter.load(m, stage)) {
+            assertEquals(8, a.config().r(), "the trained model as a plain LoRA on the aligned weights: rank 2r");
+        }
+    }
 }

@@ -78,11 +78,11 @@ class GeneratorTest {
             while (greedy[firstEos] != greedy[3]) {
                 firstEos++;
             }
-            assertEquals("eos", stopped.stopReason());
+            assertEquals(StopReason.EOS, stopped.stopReason());
             assertArrayEquals(Arrays.copyOf(greedy, firstEos + 1), stopped.tokens());
             Generation stop = g.generate(List.of(PROMPTS.get(0)), GenerationConfig.greedy(8).withEos(List.of(-1))
                     .withStopStrings(List.of(", " + greedy[2]))).get(0);
-            assertEquals("stop_string", stop.stopReason());
+            assertEquals(StopReason.STOP_STRING, stop.stopReason());
             assertEquals(3, stop.tokens().length);
             assertEquals("[" + greedy[0] + ", " + greedy[1], stop.text());
 

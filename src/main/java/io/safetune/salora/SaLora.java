@@ -1,0 +1,255 @@
+package io.safetune.salora;
+
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.types.DataType;
+import ai.djl.ndarray.types.Shape;
+
+import io.safetune.linalg.RandomizedSvd;
+import io.safetune.linalg.RandomizedSvd.Dense;
+import io.safetune.lora.Injection;
+import io.safetune.lora.LoraConfig;
+import io.safetune.model.CausalLM;
+import io.safetune.model.ModuleName;
+import io.safetune.model.Projection;
+
+import java.nio.FloatBuffer;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Random;
+
+/**
+ * SaLoRA's initialisation, per target weight W (d_out × d_in), in double:
+ * <ol>
+ *   <li>V_s = the top r_s right singular vectors of X_s·Wᵀ (X_s: the safety features); C = I − V_s V_sᵀ;</li>
+ *   <li>V_t likewise from the task features (r_t); W ≈ U_r S_r V_rᵀ (rank r);
+ *       B₀ = V_t V_tᵀ U_r √S_r, A₀ = √S_r V_rᵀ;</li>
+ *   <li>the residual base W′ = W − s·C·B₀·A₀, so the model's output at step 0 is the aligned model's.</li>
+ * </ol>
+ * {@link #attach} writes W′ into the model and puts a {@link SaLoraLayer} (A₀, B₀ trainable, V_s
+ * frozen) on every target through the shared {@link Injection}.
+ */
+public final class SaLora {
+
+    private SaLora() {
+    }
+
+    /**
+     * One target's initialisation (row-major doubles).
+     *
+     * @param vs       V_s, d_out × r_s (null when C = I)
+     * @param b0       B₀, d_out × r
+     * @param a0       A₀, r × d_in
+     * @param residual W′, d_out × d_in
+     */
+    public record WeightInit(ModuleName module, int dOut, int dIn, int r, int rs, double[] vs, double[] b0, double[] a0,
+            double[] residual, double[] safetySingular, double[] taskSingular, double[] weightSingular) {
+
+        /** V_s V_sᵀ (d_out × d_out): the projector C removes (zeros when C = I). */
+        public double[] safetyProjector() {
+            return vs == null ? new double[dOut * dOut] : Dense.multTransB(vs, dOut, rs, vs, dOut);
+        }
+
+        /** B₀ A₀ (d_out × d_in). */
+        public double[] b0a0() {
+            return Dense.mult(b0, dOut, r, a0, dIn);
+        }
+    }
+
+    /** The targets of {@code lora} in {@code model}, in layer then module order. */
+    static List<Projection> targets(CausalLM model, LoraConfig lora) {
+        return Injection.targets(model, lora.targetModules(), lora::targetsLayer);
+    }
+
+    /**
+     * Computes every target's V_s, B₀, A₀ and W′ (the model is not changed).
+     *
+     * @param safety sequences of harmful prompts with refusals, response positions marked
+     * @param task   sequences of the fine-tuning task, response positions marked
+     * @param seed   seeds the randomized SVD, the random control's subspace and the plain initialisation
+     */
+    static List<WeightInit> initialise(CausalLM model, LoraConfig lora, SaLoraSettings s, List<Features.Sequence> safety,
+            List<Features.Sequence> task, long seed) {
+        List<Projection> projections = targets(model, lora);
+        List<ModuleName> names = projections.stream().map(p -> ModuleName.parse(p.name()).orElseThrow()).toList();
+        Map<ModuleName, double[]> xs = s.module() == SaLoraSettings.Module.SAFETY && s.rankSafety() > 0
+                ? Features.capture(model, names, safety, "safety set") : Map.of();
+        Map<ModuleName, double[]> xt = s.init() == SaLoraSettings.Init.TASK ? Features.capture(model, names, task, "task set") : Map.of();
+        double scaling = lora.scaling();
+        int r = lora.r();
+        Random plain = new Random(seed);
+        List<WeightInit> out = new ArrayList<>();
+        for (int i = 0; i < projections.size(); i++) {
+            Projection p = projections.get(i);
+            ModuleName name = names.get(i);
+            int dOut = (int) p.outFeatures();
+            int dIn = (int) p.inFeatures();
+            int rs = s.module() == SaLoraSettings.Module.NONE ? 0 : s.rankSafety();
+            if (rs >= dOut) {
+                throw new IllegalArgumentException("rankSafety: r_s = " + rs + " must be below d_out = " + dOut + " of " + name);
+            }
+            if (r > Math.min(dOut, dIn)) {
+                throw new IllegalArgumentException("r: " + r + " exceeds the rank of " + name + " (" + dOut + " × " + dIn + ")");
+            }
+            double[] w = toDoubles(p.weight().toType(DataType.FLOAT32, false).toFloatArray());
+            double[] vs = null;
+            double[] safetySingular = new double[0];
+            if (rs > 0 && s.module() == SaLoraSettings.Module.SAFETY) {
+                RandomizedSvd.Triplets t = outputDirections(xs.get(name), w, dOut, dIn, rs, s, seed, "safety set", "rankSafety");
+                vs = t.v();
+                safetySingular = t.s();
+            } else if (rs > 0) {
+                vs = randomBasis(dOut, rs, new Random(seed * 31 + i));
+            }
+            double[] b0;
+            double[] a0;
+            double[] taskSingular = new double[0];
+            double[] weightSingular = new double[0];
+            if (s.init() == SaLoraSettings.Init.TASK) {
+                RandomizedSvd.Triplets t = outputDirections(xt.get(name), w, dOut, dIn, s.rankTask(), s, seed + 1, "task set", "rankTask");
+                taskSingular = t.s();
+                RandomizedSvd.Triplets ws = s.svd() == SaLoraSettings.Svd.EXACT ? RandomizedSvd.exact(w, dOut, dIn, r)
+                        : RandomizedSvd.randomized(RandomizedSvd.of(w, dOut, dIn), r, s.oversampling(), s.powerIterations(), seed + 2);
+                weightSingular = ws.s();
+                double[] uSqrt = ws.u().clone(); // U_r √S_r
+                double[] a = new double[r * dIn]; // √S_r V_rᵀ
+                for (int j = 0; j < r; j++) {
+                    double root = Math.sqrt(ws.s()[j]);
+                    for (int row = 0; row < dOut; row++) {
+                        uSqrt[row * r + j] *= root;
+                    }
+                    for (int c = 0; c < dIn; c++) {
+                        a[j * dIn + c] = root * ws.v()[c * r + j];
+                    }
+                }
+                // B₀ = V_t (V_tᵀ U_r √S_r)
+                b0 = Dense.mult(t.v(), dOut, t.k(), Dense.multTransA(t.v(), dOut, t.k(), uSqrt, r), r);
+                a0 = a;
+            } else {
+                // LoRA's own start: A ~ U(-1/√d_in, 1/√d_in), B = 0
+                a0 = new double[r * dIn];
+                double bound = 1 / Math.sqrt(dIn);
+                for (int j = 0; j < a0.length; j++) {
+                    a0[j] = (float) ((plain.nextFloat() * 2 - 1) * bound);
+                }
+                b0 = new double[dOut * r];
+            }
+            // W′ = W − s·C·B₀A₀, C·M = M − V_s (V_sᵀ M)
+            double[] cba = applyC(vs, dOut, rs, Dense.mult(b0, dOut, r, a0, dIn), dIn);
+            double[] residual = new double[w.length];
+            for (int j = 0; j < w.length; j++) {
+                residual[j] = w[j] - scaling * cba[j];
+            }
+            out.add(new WeightInit(name, dOut, dIn, r, rs, vs, b0, a0, residual, safetySingular, taskSingular, weightSingular));
+        }
+        return out;
+    }
+
+    /** C·M for M d_out × c: M − V_s (V_sᵀ M); M itself when V_s is null. */
+    static double[] applyC(double[] vs, int dOut, int rs, double[] m, int c) {
+        if (vs == null) {
+            return m;
+        }
+        double[] proj = Dense.mult(vs, dOut, rs, Dense.multTransA(vs, dOut, rs, m, c), c);
+        double[] out = m.clone();
+        for (int i = 0; i < out.length; i++) {
+            out[i] -= proj[i];
+        }
+        return out;
+    }
+
+    /** The top-k right singular triplets of X·Wᵀ (the layer's outputs on the features), exact or through products only. */
+    private static RandomizedSvd.Triplets outputDirections(double[] x, double[] w, int dOut, int dIn, int k, SaLoraSettings s,
+            long seed, String what, String field) {
+        int n = x.length / dIn;
+        if (n < k) {
+            throw new IllegalArgumentException(field + ": " + k + " directions need at least " + k + " response tokens; the "
+                    + what + " has " + n);
+        }
+        if (s.svd() == SaLoraSettings.Svd.EXACT) {
+            return RandomizedSvd.exact(Dense.multTransB(x, n, dIn, w, dOut), n, dOut, k);
+        }
+        RandomizedSvd.Operator scores = new RandomizedSvd.Operator() {
+            public int rows() {
+                return n;
+            }
+
+            public int cols() {
+                return dOut;
+            }
+
+            public double[] times(double[] omega, int l) { // X (Wᵀ Ω)
+                return Dense.mult(x, n, dIn, Dense.multTransA(w, dOut, dIn, omega, l), l);
+            }
+
+            public double[] transposeTimes(double[] q, int l) { // W (Xᵀ Q)
+                return Dense.mult(w, dOut, dIn, Dense.multTransA(x, n, dIn, q, l), l);
+            }
+        };
+        return RandomizedSvd.randomized(scores, k, s.oversampling(), s.powerIterations(), seed);
+    }
+
+    /** d × k orthonormal columns spanning a uniformly random subspace (QR of a Gaussian matrix). */
+    static double[] randomBasis(int d, int k, Random rng) {
+        double[] g = new double[d * k];
+        for (int i = 0; i < g.length; i++) {
+            g[i] = rng.nextGaussian();
+        }
+        return io.safetune.linalg.DenseAlgebra.thinQ(g, d, k);
+    }
+
+    /**
+     * Writes every W′ into {@code model} and attaches a {@link SaLoraLayer} with A₀, B₀ and V_s on each
+     * target (A and B registered as the model's trainable parameters under PEFT's names).
+     */
+    static Injection<SaLoraLayer> attach(CausalLM model, LoraConfig lora, List<WeightInit> inits) {
+        Map<String, WeightInit> byPath = new LinkedHashMap<>();
+        inits.forEach(i -> byPath.put(i.module().path(), i));
+        NDArray[] scaling = new NDArray[1];
+        Injection<SaLoraLayer> injection = Injection.build(model, targets(model, lora), (target, m) -> {
+            WeightInit in = byPath.get(target.name());
+            if (scaling[0] == null) {
+                scaling[0] = m.create((float) lora.scaling());
+            }
+            NDArray a = m.create(toFloats(in.a0()), new Shape(in.r(), in.dIn()));
+            NDArray b = m.create(toFloats(in.b0()), new Shape(in.dOut(), in.r()));
+            NDArray vs = in.vs() == null ? null : m.create(toFloats(in.vs()), new Shape(in.dOut(), in.rs()));
+            return new SaLoraLayer(target, a, b, vs, scaling[0], (float) lora.dropout());
+        }, Map.of("adapter", "salora", "lora.r", Integer.toString(lora.r()), "lora.alpha", Double.toString(lora.alpha())));
+        for (Projection p : targets(model, lora)) {
+            if (p.weight().getDataType() != DataType.FLOAT32) {
+                injection.close();
+                throw new IllegalArgumentException(p.name() + ": SaLoRA writes its residual base in float32; the model holds "
+                        + p.weight().getDataType() + " (load it as float32)");
+            }
+        }
+        try {
+            injection.attach();
+        } catch (RuntimeException e) {
+            injection.close();
+            throw e;
+        }
+        // the residual base last: nothing above changed the model's weights, so a failure leaves it as it was
+        for (Projection p : targets(model, lora)) {
+            p.weight().set(FloatBuffer.wrap(toFloats(byPath.get(p.name()).residual())));
+        }
+        return injection;
+    }
+
+    static double[] toDoubles(float[] x) {
+        double[] d = new double[x.length];
+        for (int i = 0; i < x.length; i++) {
+            d[i] = x[i];
+        }
+        return d;
+    }
+
+    static float[] toFloats(double[] x) {
+        float[] f = new float[x.length];
+        for (int i = 0; i < x.length; i++) {
+            f[i] = (float) x[i];
+        }
+        return f;
+    }
+}
