@@ -23,8 +23,15 @@ final class ParityCommand implements Callable<Integer> {
     @Option(names = "--adapter", paramLabel = "DIR", description = "PEFT LoRA adapter folder (optional)")
     Path adapter;
 
-    @Option(names = "--expected", required = true, paramLabel = "FILE", description = "expected.json")
+    @Option(names = "--expected", paramLabel = "FILE", description = "expected.json (logits, attention outputs, hidden state)")
     Path expected;
+
+    @Option(names = "--salora", paramLabel = "FILE", description = {"SaLoRA reference file (fixtures/llama-tiny-salora's format):",
+        "projectors, B0A0 and W' to --salora-tol, logits, loss and gradients to --tol"})
+    Path salora;
+
+    @Option(names = "--salora-tol", defaultValue = "1e-6", description = "tolerance of SaLoRA's initialisation (default ${DEFAULT-VALUE})")
+    double saloraTol;
 
     @Option(names = "--tol", defaultValue = "1e-4", description = "tolerance (default ${DEFAULT-VALUE}; 1e-3 for bf16 weights)")
     double tol;
@@ -34,6 +41,22 @@ final class ParityCommand implements Callable<Integer> {
 
     @Override
     public Integer call() {
+        if ((expected == null) == (salora == null)) {
+            throw new IllegalArgumentException("parity: give --expected FILE (the forward pass) or --salora FILE (SaLoRA), one of them");
+        }
+        if (salora != null) {
+            if (adapter != null) {
+                throw new IllegalArgumentException("--adapter: not with --salora (SaLoRA's adapter comes from the file)");
+            }
+            try (CausalLM m = CausalLM.load(model, device.get())) {
+                io.safetune.salora.SaLoraParity.Result r = io.safetune.salora.SaLoraParity.run(m, salora);
+                r.exact().forEach((k, v) -> System.out.printf("%-18s max |diff| = %.3e%n", k, v));
+                r.forward().forEach((k, v) -> System.out.printf("%-18s max |diff| = %.3e%n", k, v));
+                boolean ok = r.worstExact() <= saloraTol && r.worstForward() <= tol;
+                System.out.printf("%s (tolerance %.1e initialisation, %.1e forward)%n", ok ? "PASS" : "FAIL", saloraTol, tol);
+                return ok ? 0 : 1;
+            }
+        }
         try (CausalLM m = CausalLM.load(model, device.get());
                 LoraAdapter a = adapter == null ? null : LoraAdapter.load(m, adapter)) {
             ParityCheck.Result r = ParityCheck.run(m, expected);

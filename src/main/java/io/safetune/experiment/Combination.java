@@ -78,18 +78,33 @@ public record Combination(String name, @JsonDeserialize(using = FillerReader.Ali
         return f != null && !(f.method().equals(Defences.defaultName(slot)) && f.settings().equals(f.defence().defaultConfig()));
     }
 
-    /** The label of this combination's products up to and including {@code slot}: "none" when nothing defends them. */
+    /**
+     * The label of this combination's products up to and including {@code slot}: "none" when nothing
+     * defends them, else the combination's name, or the defended slots' methods joined by "+". The
+     * experiment checks that one label never stands for two different sets of fillers.
+     */
     public String labelUpTo(Slot slot) {
-        if (slot == Slot.POST_PROCESS && name != null) {
-            return name;
-        }
         List<String> parts = new ArrayList<>();
         for (Slot s : Slot.values()) {
             if (s.ordinal() <= slot.ordinal() && defended(s)) {
                 parts.add(filler(s).method());
             }
         }
-        return parts.isEmpty() ? "none" : String.join("+", parts);
+        if (parts.isEmpty()) {
+            return "none";
+        }
+        return name != null ? name : String.join("+", parts);
+    }
+
+    /** The fillers of the slots up to {@code slot}: what a product of that slot depends on. */
+    List<Filler> fillersUpTo(Slot slot) {
+        List<Filler> out = new ArrayList<>();
+        for (Slot s : Slot.values()) {
+            if (s.ordinal() <= slot.ordinal()) {
+                out.add(filler(s));
+            }
+        }
+        return out;
     }
 
     /** The combination's label in results and charts. */

@@ -102,6 +102,7 @@ public record ExperimentConfig(String name, List<Long> seeds, ModelSpec model, T
         defences = defences == null ? (real == null ? List.of(Combination.post(Defences.DEFAULT_POST)) : List.of()) : List.copyOf(defences);
         variantEval = variantEval == null ? VARIANT_EVAL : variantEval;
         java.util.Set<String> labels = new java.util.HashSet<>();
+        java.util.Map<String, Object> products = new java.util.HashMap<>(); // label of a product → what made it
         for (int i = 0; i < defences.size(); i++) {
             Combination c = defences.get(i);
             if (c == null) {
@@ -109,6 +110,13 @@ public record ExperimentConfig(String name, List<Long> seeds, ModelSpec model, T
             }
             if (!labels.add(c.label())) {
                 throw new IllegalArgumentException("defences[" + i + "]: '" + c.label() + "' is listed twice (give one a name)");
+            }
+            for (io.safetune.method.Slot slot : io.safetune.method.Slot.values()) {
+                Object before = products.putIfAbsent(slot + " " + c.labelUpTo(slot), c.fillersUpTo(slot));
+                if (before != null && !before.equals(c.fillersUpTo(slot))) {
+                    throw new IllegalArgumentException("defences[" + i + "]: its " + slot + " products would be labelled '"
+                            + c.labelUpTo(slot) + "' like another entry's with other settings (give it a name)");
+                }
             }
             for (double p : c.fractions() == null ? List.<Double>of() : c.fractions()) {
                 if (!attackFractions.contains(p) && !dose.contains(p)) {

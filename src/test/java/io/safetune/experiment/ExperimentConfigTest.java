@@ -163,6 +163,10 @@ class ExperimentConfigTest {
         refused("d.yaml", "defences: [{postprocess: safelora}]\n", "postprocess");
         refused("d.yaml", "defences: [{post: safelora, fractions: [0.3]}]\n", "defences[0].fractions");
         refused("d.yaml", "defences: [{post: safelora}, {post: safelora}]\n", "listed twice");
+        refused("d.yaml", "defences: [{fineTune: salora, post: safelora}, {fineTune: {method: salora, rankSafety: 4}}]\n",
+                "defences[1]: its fine-tune products would be labelled 'salora'");
+        assertEquals(List.of("none", "salora", "rs4"), load("defences: [{fineTune: salora}, {name: rs4, fineTune: "
+                + "{method: salora, rankSafety: 4}}]\n").combinations().stream().map(Combination::label).toList());
     }
 
     @Test

@@ -21,6 +21,7 @@ import io.safetune.train.MaskedCrossEntropy;
 import org.junit.jupiter.api.Test;
 
 import java.io.IOException;
+import java.nio.file.Path;
 import java.nio.FloatBuffer;
 import java.util.ArrayList;
 import java.util.List;
@@ -59,93 +60,28 @@ class SaLoraFixtureTest {
         return new LoraConfig(e.get("r").asInt(), e.get("lora_alpha").asDouble(), 0, targets, List.of(), false);
     }
 
+    /** Everything the fixture holds, through the check `safetune parity --salora` runs. */
     @Test
-    void projectorsInitialisationAndResidualMatchTheReference() throws Exception {
-        JsonNode e = expected();
-        SaLoraSettings s = SaLoraSettings.defaults().withRanks(e.get("rank_safety").asInt(), e.get("rank_task").asInt());
+    void projectorsInitialisationResidualLogitsLossAndGradientsMatchTheReference() throws Exception {
         try (CausalLM model = CausalLM.load(Fixtures.get("llama-tiny"))) {
-            List<SaLora.WeightInit> inits = SaLora.initialise(model, lora(e), s,
-                    sequences(e.get("safety_input_ids"), e.get("safety_response_mask")),
-                    sequences(e.get("task_input_ids"), e.get("task_response_mask")), 0);
-            assertEquals(e.get("weights").size(), inits.size());
-            for (JsonNode w : e.get("weights")) {
-                SaLora.WeightInit in = inits.stream().filter(i -> (i.module().path() + ".weight").equals(w.get("weight").asText()))
-                        .findFirst().orElseThrow();
-                String name = w.get("weight").asText();
-                assertClose(flat(w.get("safety_projector")), in.safetyProjector(), EXACT, name + " V_s V_sᵀ");
-                assertClose(flat(w.get("B0A0")), in.b0a0(), EXACT, name + " B₀A₀");
-                assertClose(flat(w.get("residual_weight")), in.residual(), EXACT, name + " W′");
-                assertClose(flat(w.get("safety_singular_values")), in.safetySingular(), EXACT * maxAbs(in.safetySingular()),
-                        name + " σ(X_s Wᵀ)");
-                assertClose(flat(w.get("task_singular_values")), in.taskSingular(), EXACT * maxAbs(in.taskSingular()),
-                        name + " σ(X_t Wᵀ)");
-                assertClose(flat(w.get("weight_singular_values")), in.weightSingular(), EXACT * maxAbs(in.weightSingular()),
-                        name + " σ(W)");
-            }
+            SaLoraParity.Result r = SaLoraParity.run(model, Fixtures.get("llama-tiny-salora").resolve("salora-expected.json"));
+            assertEquals(List.of("safety projector", "B0A0", "residual weight", "singular values"), List.copyOf(r.exact().keySet()));
+            assertEquals(List.of("logits at init", "logits with A, B", "loss", "grad A", "grad B"), List.copyOf(r.forward().keySet()));
+            assertTrue(r.worstExact() <= EXACT, "initialisation: " + r.exact());
+            assertTrue(r.worstForward() <= FORWARD, "forward and backward: " + r.forward());
         }
     }
 
+    /** A reference file for another model is refused with the field that does not fit. */
     @Test
-    void forwardAtInitialisationAndWithGivenAdaptersMatchesLogitsLossAndGradients() throws Exception {
+    void aFileForAnotherModelNamesTheField() throws Exception {
         JsonNode e = expected();
-        SaLoraSettings s = SaLoraSettings.defaults().withRanks(e.get("rank_safety").asInt(), e.get("rank_task").asInt());
-        LoraConfig lora = lora(e);
+        ((com.fasterxml.jackson.databind.node.ObjectNode) e.get("weights").get(0)).put("weight", "model.layers.7.self_attn.q_proj.weight");
+        Path file = java.nio.file.Files.writeString(java.nio.file.Files.createTempDirectory("salora").resolve("other.json"), e.toString());
         try (CausalLM model = CausalLM.load(Fixtures.get("llama-tiny"))) {
-            List<SaLora.WeightInit> inits = SaLora.initialise(model, lora, s,
-                    sequences(e.get("safety_input_ids"), e.get("safety_response_mask")),
-                    sequences(e.get("task_input_ids"), e.get("task_response_mask")), 0);
-            try (Injection<SaLoraLayer> adapter = SaLora.attach(model, lora, inits); NDManager m = model.manager().newSubManager()) {
-                JsonNode ids = e.get("eval_input_ids");
-                int b = ids.size();
-                int t = ids.get(0).size();
-                long[] flatIds = new long[b * t];
-                for (int i = 0; i < b; i++) {
-                    for (int j = 0; j < t; j++) {
-                        flatIds[i * t + j] = ids.get(i).get(j).asLong();
-                    }
-                }
-                NDArray input = m.create(flatIds, new Shape(b, t));
-                assertClose(flat(e.get("base_logits")), toDoubles(model.forward(input).logits().toFloatArray()), FORWARD,
-                        "logits at initialisation = the base model's");
-
-                for (JsonNode w : e.get("weights")) {
-                    SaLoraLayer layer = adapter.layers().get(w.get("weight").asText().replace(".weight", ""));
-                    layer.a().set(FloatBuffer.wrap(SaLora.toFloats(flat(w.get("test_A")))));
-                    layer.b().set(FloatBuffer.wrap(SaLora.toFloats(flat(w.get("test_B")))));
-                }
-                // the causal-LM loss on eval_labels, shifted as transformers does, mean over labelled tokens
-                JsonNode labels = e.get("eval_labels");
-                long[] shifted = new long[b * (t - 1)];
-                float[] weights = new float[b * (t - 1)];
-                int counted = 0;
-                for (int i = 0; i < b; i++) {
-                    for (int j = 1; j < t; j++) {
-                        long l = labels.get(i).get(j).asLong();
-                        shifted[i * (t - 1) + j - 1] = l < 0 ? 0 : l;
-                        weights[i * (t - 1) + j - 1] = l < 0 ? 0 : 1;
-                        counted += l < 0 ? 0 : 1;
-                    }
-                }
-                for (int i = 0; i < weights.length; i++) {
-                    weights[i] /= counted;
-                }
-                NDArray lab = m.create(shifted, new Shape(b, t - 1));
-                NDArray wts = m.create(weights, new Shape(b, t - 1));
-                try (GradientCollector gc = Engine.getInstance().newGradientCollector()) {
-                    NDArray logits = model.forward(input, null, io.safetune.model.Hooks.NONE, null, false, false).logits();
-                    assertClose(flat(e.get("test_logits")), toDoubles(logits.toFloatArray()), FORWARD, "logits with the given A, B");
-                    NDArray loss = MaskedCrossEntropy.loss(logits.get(":, :-1, :"), lab, wts);
-                    assertEquals(e.get("test_loss").asDouble(), loss.getFloat(), FORWARD, "loss");
-                    gc.backward(loss);
-                }
-                for (JsonNode w : e.get("weights")) {
-                    SaLoraLayer layer = adapter.layers().get(w.get("weight").asText().replace(".weight", ""));
-                    assertClose(flat(w.get("test_grad_A")), toDoubles(layer.a().getGradient().toFloatArray()), FORWARD,
-                            w.get("weight").asText() + " ∂L/∂A");
-                    assertClose(flat(w.get("test_grad_B")), toDoubles(layer.b().getGradient().toFloatArray()), FORWARD,
-                            w.get("weight").asText() + " ∂L/∂B");
-                }
-            }
+            var error = org.junit.jupiter.api.Assertions.assertThrows(io.safetune.checkpoint.CheckpointException.class,
+                    () -> SaLoraParity.run(model, file));
+            assertTrue(error.getMessage().contains("weights[0].weight"), error.getMessage());
         }
     }
 
