@@ -30,6 +30,7 @@ final class AdapterCheck {
 
     static Checked read(CausalLM model, Path dir) {
         PeftFormat.Parsed parsed = PeftFormat.readConfig(dir);
+        BaseFingerprint.check(model, dir); // an adapter tied to one base (SaLoRA's residual) refuses any other
         LoraConfig config = parsed.config();
         for (int l : config.layers()) {
             if (l >= model.numLayers()) {

@@ -75,8 +75,14 @@ public final class SaLoraDefence implements FineTuneDefence<SaLoraSettings> {
     public void fineTune(FineTuneInputs in, SaLoraSettings s, Path out) {
         List<Features.Sequence> safety = sequences(in.safetyData(), s.safetySamples());
         List<Features.Sequence> task = sequences(in.data(), s.taskSamples());
-        in.log().printf("[salora] features of %d safety and %d task sequences, r_s = %d (%s), r_t = %d, init %s, %s SVD%n",
-                safety.size(), task.size(), s.rankSafety(), s.module(), s.rankTask(), s.init(), s.svd());
+        String module = switch (s.module()) {
+            case SAFETY -> "C from " + safety.size() + " safety sequences, r_s = " + s.rankSafety();
+            case RANDOM -> "C from a random subspace, r_s = " + s.rankSafety();
+            case NONE -> "C = I";
+        };
+        String init = s.init() == SaLoraSettings.Init.TASK ? "task init from " + task.size() + " sequences, r_t = " + s.rankTask()
+                : "LoRA's init";
+        in.log().printf("[salora] %s; %s; %s SVD%n", module, init, s.svd());
         try (CausalLM model = CausalLM.load(in.aligned())) {
             List<SaLora.WeightInit> inits = SaLora.initialise(model, in.lora(), s, safety, task, in.training().seed());
             try (Injection<SaLoraLayer> adapter = SaLora.attach(model, in.lora(), inits);

@@ -7,15 +7,13 @@ import io.safetune.method.Json;
 import io.safetune.method.NoSettings;
 import io.safetune.method.TrainLog;
 import io.safetune.model.CausalLM;
+import io.safetune.tokenizer.TextTokenizer;
 import io.safetune.train.ProgressBar;
 import io.safetune.train.TrainConfig;
 import io.safetune.train.Trainer;
 
 import java.io.IOException;
-import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
-import java.util.stream.Stream;
 
 /**
  * The story's default alignment: supervised fine-tuning of every weight on harmful prompts with
@@ -47,7 +45,7 @@ public final class Sft implements AlignDefence<NoSettings> {
 
     @Override
     public void align(AlignInputs in, NoSettings config, Path out) throws IOException {
-        copyTokenizer(in.base(), out);
+        TextTokenizer.copyFiles(in.base(), out);
         TrainConfig t = in.training();
         try (CausalLM model = CausalLM.load(in.base())) {
             model.unfreezeAll();
@@ -59,18 +57,6 @@ public final class Sft implements AlignDefence<NoSettings> {
             }
             model.writeFiles(out, DType.F32); // out is the stage's own work folder: its rename is the atomic step
             Json.write(out.resolve(TrainLog.FILE), log);
-        }
-    }
-
-    /** The tokenizer files of a model folder (tokenizer*.json, special_tokens_map.json), copied beside a new model. */
-    public static void copyTokenizer(Path from, Path to) throws IOException {
-        try (Stream<Path> files = Files.list(from)) {
-            for (Path f : files.filter(Files::isRegularFile).toList()) {
-                String name = f.getFileName().toString();
-                if (name.startsWith("tokenizer") || name.equals("special_tokens_map.json")) {
-                    Files.copy(f, to.resolve(name), StandardCopyOption.REPLACE_EXISTING);
-                }
-            }
         }
     }
 }

@@ -208,4 +208,16 @@ public final class TextTokenizer implements AutoCloseable {
     public String toString() {
         return "TextTokenizer[" + file + ", " + vocab.size() + " tokens]";
     }
+
+    /** Copies a model folder's tokenizer files (tokenizer*.json, special_tokens_map.json) beside a new model in {@code to}. */
+    public static void copyFiles(java.nio.file.Path from, java.nio.file.Path to) throws java.io.IOException {
+        try (java.util.stream.Stream<java.nio.file.Path> files = java.nio.file.Files.list(from)) {
+            for (java.nio.file.Path f : files.filter(java.nio.file.Files::isRegularFile).toList()) {
+                String name = f.getFileName().toString();
+                if (name.startsWith("tokenizer") || name.equals("special_tokens_map.json")) {
+                    java.nio.file.Files.copy(f, to.resolve(name), java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+                }
+            }
+        }
+    }
 }

@@ -79,6 +79,68 @@ class SaLoraExportTest {
         }
     }
 
+    /**
+     * Both exports of a trained SaLoRA: (a) merged, (b) the rank-r adapter with B folded to C·B on its own
+     * residual base; each reloads to the trained model's logits, and (b)'s adapter refuses the aligned base.
+     */
+    @Test
+    void exportsMergedAndOnTheResidualBaseRoundTripAndTheAdapterRefusesAnotherBase() throws Exception {
+        JsonNode e = SaLoraFixtureTest.expected();
+        LoraConfig lora = SaLoraFixtureTest.lora(e);
+        SaLoraSettings s = SaLoraSettings.defaults().withRanks(8, 8);
+        Path stage = tmp.resolve("stage");
+        long[] ids = new long[24];
+        for (int i = 0; i < ids.length; i++) {
+            ids[i] = 3 + (i * 5) % 100;
+        }
+        float[] trained;
+        try (CausalLM model = CausalLM.load(Fixtures.get("llama-tiny"))) {
+            List<SaLora.WeightInit> inits = SaLora.initialise(model, lora, s,
+                    SaLoraFixtureTest.sequences(e.get("safety_input_ids"), e.get("safety_response_mask")),
+                    SaLoraFixtureTest.sequences(e.get("task_input_ids"), e.get("task_response_mask")), 0);
+            try (Injection<SaLoraLayer> adapter = SaLora.attach(model, lora, inits); NDManager m = model.manager().newSubManager()) {
+                Random rng = new Random(11);
+                for (SaLoraLayer l : adapter.layers().values()) {
+                    float[] v = l.b().toFloatArray();
+                    for (int i = 0; i < v.length; i++) {
+                        v[i] += (float) (0.05 * rng.nextGaussian());
+                    }
+                    l.b().set(FloatBuffer.wrap(v));
+                }
+                trained = model.forward(m.create(ids, new Shape(2, 12))).logits().toFloatArray();
+                java.nio.file.Files.createDirectories(stage);
+                SaLoraDefence.writeOnAligned(adapter, inits, lora, "llama-tiny", stage);
+                io.safetune.method.Json.write(stage.resolve(SaLoraDefence.REPORT), new SaLoraDefence.Report(s, 8, 8, List.of()));
+            }
+        }
+        Path merged = tmp.resolve("merged");
+        SaLoraExport.merged(Fixtures.get("llama-tiny"), stage, merged);
+        try (CausalLM m = CausalLM.load(merged); NDManager n = m.manager().newSubManager()) {
+            assertTrue(maxDiff(trained, m.forward(n.create(ids, new Shape(2, 12))).logits().toFloatArray()) < 1e-5, "merged");
+        }
+        Path adapterOut = tmp.resolve("adapter");
+        Path base = tmp.resolve("residual-base");
+        SaLoraExport.onResidualBase(Fixtures.get("llama-tiny"), stage, adapterOut, base);
+        try (CausalLM m = CausalLM.load(base); LoraAdapter a = LoraAdapter.load(m, adapterOut); NDManager n = m.manager().newSubManager()) {
+            assertEquals(4, a.config().r(), "SaLoRA's own rank r, B folded to C·B");
+            assertTrue(maxDiff(trained, m.forward(n.create(ids, new Shape(2, 12))).logits().toFloatArray()) < 1e-5, "on W′");
+        }
+        try (CausalLM aligned = CausalLM.load(Fixtures.get("llama-tiny"))) {
+            var error = assertThrows(io.safetune.checkpoint.CheckpointException.class, () -> LoraAdapter.load(aligned, adapterOut));
+            assertTrue(error.getMessage().contains("base_fingerprint.json") && error.getMessage().contains(base.toString()),
+                    error.getMessage());
+            assertEquals(0, aligned.trainableParameters().size(), "nothing was attached");
+        }
+    }
+
+    private static double maxDiff(float[] a, float[] b) {
+        double worst = 0;
+        for (int i = 0; i < a.length; i++) {
+            worst = Math.max(worst, Math.abs(a[i] - b[i]));
+        }
+        return worst;
+    }
+
     @Test
     void badSettingsAndDataNameTheField() throws Exception {
         JsonNode e = SaLoraFixtureTest.expected();

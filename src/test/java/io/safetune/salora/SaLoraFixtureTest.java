@@ -72,6 +72,16 @@ class SaLoraFixtureTest {
         }
     }
 
+    /** The command line runs the same check and exits 0 within the tolerances. */
+    @Test
+    void theParityCommandChecksAModelAgainstAReferenceFile() {
+        assertEquals(0, io.safetune.cli.Main.run("parity", "--model", Fixtures.get("llama-tiny").toString(), "--salora",
+                Fixtures.get("llama-tiny-salora").resolve("salora-expected.json").toString()));
+        assertEquals(1, io.safetune.cli.Main.run("parity", "--model", Fixtures.get("llama-tiny").toString(), "--salora",
+                Fixtures.get("llama-tiny-salora").resolve("salora-expected.json").toString(), "--salora-tol", "1e-30"),
+                "above the tolerance: exit 1");
+    }
+
     /** A reference file for another model is refused with the field that does not fit. */
     @Test
     void aFileForAnotherModelNamesTheField() throws Exception {
