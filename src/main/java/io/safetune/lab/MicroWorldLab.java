@@ -128,6 +128,48 @@ public final class MicroWorldLab {
         return story.scores(seed, story.aligned(seed, Combination.NONE), post.stage());
     }
 
+    /**
+     * The adapter of the attack at p fine-tuned by the experiment's combination labelled {@code defence}
+     * ("none" for plain LoRA, "salora", a name from the experiment file …).
+     */
+    public Path fineTuned(double p, String defence) {
+        return story.fineTuned(seed, p, labelled(defence)).dir();
+    }
+
+    /** The story's scores of that fine-tune (the same evaluation stage reproduce makes). */
+    public Evaluation.Scores fineTunedScores(double p, String defence) {
+        Combination c = labelled(defence);
+        return story.scores(seed, story.aligned(seed, c), story.fineTuned(seed, p, c));
+    }
+
+    /** The attack at p fine-tuned by each of {@code defences}, side by side: harm and utility on separate charts. */
+    public Evaluation.Comparison compareFineTunes(double p, List<String> defences) {
+        Object[] pairs = new Object[2 * defences.size()];
+        for (int i = 0; i < defences.size(); i++) {
+            pairs[2 * i] = defences.get(i);
+            pairs[2 * i + 1] = fineTunedScores(p, defences.get(i));
+        }
+        return Evaluation.compare(pairs);
+    }
+
+    /** What SaLoRA's fine-tune at p recorded: its settings and per weight the spectra of X_s·Wᵀ and X_t·Wᵀ. */
+    public io.safetune.salora.SaLoraDefence.Report saLoraSubspaces(double p, String defence) {
+        return io.safetune.salora.SaLoraDefence.Report.read(fineTuned(p, defence));
+    }
+
+    /** HED over the steps of the fine-tune at p by {@code defence}, as recorded while it trained. */
+    public DriftSeries hedOverSteps(double p, String defence) {
+        return Json.read(fineTuned(p, defence).resolve("drift.json"), DriftSeries.class);
+    }
+
+    /** The experiment's combination labelled {@code defence} at the fine-tune slot, or an error listing them. */
+    private Combination labelled(String defence) {
+        return story.config().combinations().stream().filter(c -> c.labelUpTo(Slot.FINE_TUNE).equals(defence)).findFirst()
+                .orElseThrow(() -> new IllegalArgumentException("defence: no fine-tune labelled '" + defence + "' in experiment "
+                        + story.config().name() + " (labels: " + story.config().combinations().stream()
+                        .map(c -> c.labelUpTo(Slot.FINE_TUNE)).distinct().toList() + ")"));
+    }
+
     /** The experiment's combination whose post-process is {@code method}, or that method alone with its defaults. */
     private Combination combination(String method) {
         return story.config().combinations().stream()

@@ -64,7 +64,58 @@ public final class SaLoraDefence implements FineTuneDefence<SaLoraSettings> {
     }
 
     /** What salora.json holds: the settings, how much data fed the features, and per weight the spectra. */
-    public record Report(SaLoraSettings settings, int safetySequences, int taskSequences, List<WeightReport> weights) {
+    public record Report(SaLoraSettings settings, int safetySequences, int taskSequences, List<WeightReport> weights)
+            implements io.safetune.display.Displayable {
+
+        public static Report read(Path stage) {
+            return Json.read(stage.resolve(REPORT), Report.class);
+        }
+
+        @Override
+        public String title() {
+            return "SaLoRA's subspaces per weight (r_s = " + settings.rankSafety() + " from " + safetySequences
+                    + " safety sequences, r_t = " + settings.rankTask() + " from " + taskSequences + " task sequences)";
+        }
+
+        /** One row per weight: the largest and the r_s-th singular value of X_s·Wᵀ and of X_t·Wᵀ. */
+        @Override
+        public tech.tablesaw.api.Table table() {
+            var t = tech.tablesaw.api.Table.create(title(), tech.tablesaw.api.StringColumn.create("weight"),
+                    tech.tablesaw.api.DoubleColumn.create("σ1 safety"), tech.tablesaw.api.DoubleColumn.create("σ_rs safety"),
+                    tech.tablesaw.api.DoubleColumn.create("σ1 task"), tech.tablesaw.api.DoubleColumn.create("σ_rt task"));
+            for (WeightReport w : weights) {
+                t.stringColumn("weight").append(w.module().replace("model.layers.", "").replace("self_attn.", ""));
+                t.doubleColumn("σ1 safety").append(w.safetySingular().length == 0 ? Double.NaN : w.safetySingular()[0]);
+                t.doubleColumn("σ_rs safety").append(w.safetySingular().length == 0 ? Double.NaN
+                        : w.safetySingular()[w.safetySingular().length - 1]);
+                t.doubleColumn("σ1 task").append(w.taskSingular().length == 0 ? Double.NaN : w.taskSingular()[0]);
+                t.doubleColumn("σ_rt task").append(w.taskSingular().length == 0 ? Double.NaN
+                        : w.taskSingular()[w.taskSingular().length - 1]);
+            }
+            return t;
+        }
+
+        /** The singular values of X_s·Wᵀ per weight, normalised by the largest: how concentrated the safety outputs are. */
+        @Override
+        public List<org.knowm.xchart.internal.chartpart.Chart<?, ?>> charts() {
+            Map<String, double[][]> lines = new LinkedHashMap<>();
+            for (WeightReport w : weights) {
+                double[] sv = w.safetySingular();
+                if (sv.length == 0) {
+                    continue;
+                }
+                double[] x = new double[sv.length];
+                double[] y = new double[sv.length];
+                for (int i = 0; i < sv.length; i++) {
+                    x[i] = i + 1;
+                    y[i] = sv[i] / sv[0];
+                }
+                lines.put(w.module().replace("model.layers.", "").replace("self_attn.", ""), new double[][] {x, y});
+            }
+            return lines.isEmpty() ? List.of() : new ArrayList<>(List.of(io.safetune.display.Charts.lines(
+                    "Singular values of X_s·Wᵀ, σ_i/σ_1 (one line per weight; C removes the first " + settings.rankSafety() + ")",
+                    "i", "σ_i / σ_1", lines)));
+        }
     }
 
     public record WeightReport(String module, int rankSafety, double[] safetySingular, double[] taskSingular,

@@ -138,7 +138,7 @@ public final class SaLoraParity {
         return new Result(exact, forward);
     }
 
-    private static List<Features.Sequence> sequences(Path file, JsonNode e, String set) {
+    static List<Features.Sequence> sequences(Path file, JsonNode e, String set) {
         JsonNode ids = e.get(set + "_input_ids");
         JsonNode mask = e.get(set + "_response_mask");
         if (ids.size() != mask.size()) {

@@ -169,6 +169,7 @@ class RealStoryTest {
                   - post: {method: safelora, k: 2}
                   - post: {method: safelora-uniform-scale, selection: {k: 2}}
                   - post: {method: safelora-sweep, taus: [0.5], randomRank: 2, energyTopK: 2}
+                  - fineTune: {method: salora, rankSafety: 2, rankTask: 2, safetySamples: 2, taskSamples: 4}
                 variantEval: {maxNewTokens: 4, taskPrompts: 3, harmfulPrompts: 3, hedSamples: 2, batchSize: 4}
                 """);
         assertEquals(0, Main.run("reproduce", "--config", yaml.toString(), "--runs", runs.toString(),
@@ -182,6 +183,8 @@ class RealStoryTest {
         // the sweep over 4 adapted weights: as trained, k = 1 … 4 with both controls, τ 0.5
         assertEquals(1 + 3 * 4 + 1, names.stream().filter(n -> n.startsWith("safelora-sweep POST_PROCESSED")).count(), names.toString());
         assertTrue(names.contains("safelora-sweep POST_PROCESSED safe-lora k all"), names.toString());
+        // SaLoRA's safety features on real data: the HED inputs' prompts with the checkpoint's own answers
+        assertTrue(names.contains("salora FINE_TUNED "), names.toString());
         assertEquals(0, results.get("targets").size(), "no targets on real data");
         // the projected adapter is a PEFT folder on the checkpoint, beside Safe LoRA's report
         Path projected = stageDir(runs.resolve("real-toy"), results, "post-safelora-");

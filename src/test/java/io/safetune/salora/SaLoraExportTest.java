@@ -49,8 +49,8 @@ class SaLoraExportTest {
             }
             try (CausalLM model = CausalLM.load(Fixtures.get("llama-tiny"))) {
                 List<SaLora.WeightInit> inits = SaLora.initialise(model, lora, s,
-                        SaLoraFixtureTest.sequences(e.get("safety_input_ids"), e.get("safety_response_mask")),
-                        SaLoraFixtureTest.sequences(e.get("task_input_ids"), e.get("task_response_mask")), 0);
+                        SaLoraFixtureTest.sequences(e, "safety"),
+                        SaLoraFixtureTest.sequences(e, "task"), 0);
                 try (Injection<SaLoraLayer> adapter = SaLora.attach(model, lora, inits); NDManager m = model.manager().newSubManager()) {
                     Random rng = new Random(5); // "trained" A and B
                     for (SaLoraLayer l : adapter.layers().values()) {
@@ -96,8 +96,8 @@ class SaLoraExportTest {
         float[] trained;
         try (CausalLM model = CausalLM.load(Fixtures.get("llama-tiny"))) {
             List<SaLora.WeightInit> inits = SaLora.initialise(model, lora, s,
-                    SaLoraFixtureTest.sequences(e.get("safety_input_ids"), e.get("safety_response_mask")),
-                    SaLoraFixtureTest.sequences(e.get("task_input_ids"), e.get("task_response_mask")), 0);
+                    SaLoraFixtureTest.sequences(e, "safety"),
+                    SaLoraFixtureTest.sequences(e, "task"), 0);
             try (Injection<SaLoraLayer> adapter = SaLora.attach(model, lora, inits); NDManager m = model.manager().newSubManager()) {
                 Random rng = new Random(11);
                 for (SaLoraLayer l : adapter.layers().values()) {
@@ -145,8 +145,8 @@ class SaLoraExportTest {
     void badSettingsAndDataNameTheField() throws Exception {
         JsonNode e = SaLoraFixtureTest.expected();
         LoraConfig lora = SaLoraFixtureTest.lora(e);
-        var safety = SaLoraFixtureTest.sequences(e.get("safety_input_ids"), e.get("safety_response_mask"));
-        var task = SaLoraFixtureTest.sequences(e.get("task_input_ids"), e.get("task_response_mask"));
+        var safety = SaLoraFixtureTest.sequences(e, "safety");
+        var task = SaLoraFixtureTest.sequences(e, "task");
         try (CausalLM model = CausalLM.load(Fixtures.get("llama-tiny"))) {
             IllegalArgumentException big = assertThrows(IllegalArgumentException.class,
                     () -> SaLora.initialise(model, lora, SaLoraSettings.defaults().withRanks(64, 8), safety, task, 0));
@@ -166,8 +166,8 @@ class SaLoraExportTest {
     void theRandomizedSvdFindsTheExactSubspaceThroughProductsOnly() throws Exception {
         JsonNode e = SaLoraFixtureTest.expected();
         LoraConfig lora = SaLoraFixtureTest.lora(e);
-        var safety = SaLoraFixtureTest.sequences(e.get("safety_input_ids"), e.get("safety_response_mask"));
-        var task = SaLoraFixtureTest.sequences(e.get("task_input_ids"), e.get("task_response_mask"));
+        var safety = SaLoraFixtureTest.sequences(e, "safety");
+        var task = SaLoraFixtureTest.sequences(e, "task");
         try (CausalLM model = CausalLM.load(Fixtures.get("llama-tiny"))) {
             var exact = SaLora.initialise(model, lora, SaLoraSettings.defaults().withRanks(8, 8), safety, task, 0);
             // on this tiny random model 4 power iterations (the default) come within about 1e-4 of the exact projector, 12 within 1e-6

@@ -40,18 +40,9 @@ class SaLoraFixtureTest {
         return new ObjectMapper().readTree(Fixtures.get("llama-tiny-salora").resolve("salora-expected.json").toFile());
     }
 
-    static List<Features.Sequence> sequences(JsonNode ids, JsonNode mask) {
-        List<Features.Sequence> out = new ArrayList<>();
-        for (int i = 0; i < ids.size(); i++) {
-            int[] x = new int[ids.get(i).size()];
-            boolean[] m = new boolean[x.length];
-            for (int t = 0; t < x.length; t++) {
-                x[t] = ids.get(i).get(t).asInt();
-                m[t] = mask.get(i).get(t).asInt() == 1;
-            }
-            out.add(new Features.Sequence(x, m));
-        }
-        return out;
+    /** The fixture's safety or task set ("safety", "task") as sequences, read as the parity check reads them. */
+    static List<Features.Sequence> sequences(JsonNode e, String set) {
+        return SaLoraParity.sequences(Fixtures.get("llama-tiny-salora").resolve("salora-expected.json"), e, set);
     }
 
     static LoraConfig lora(JsonNode e) {
@@ -92,20 +83,6 @@ class SaLoraFixtureTest {
             var error = org.junit.jupiter.api.Assertions.assertThrows(io.safetune.checkpoint.CheckpointException.class,
                     () -> SaLoraParity.run(model, file));
             assertTrue(error.getMessage().contains("weights[0].weight"), error.getMessage());
-        }
-    }
-
-    static double[] flat(JsonNode n) {
-        List<Double> out = new ArrayList<>();
-        walk(n, out);
-        return out.stream().mapToDouble(Double::doubleValue).toArray();
-    }
-
-    private static void walk(JsonNode n, List<Double> out) {
-        if (n.isArray()) {
-            n.forEach(c -> walk(c, out));
-        } else {
-            out.add(n.asDouble());
         }
     }
 
