@@ -286,6 +286,15 @@ public final class Story {
 
     /** The scores of {@code model} with {@code adapter} on top (null: none), as an evaluation stage (eval.json, summary.json). */
     public Evaluation.Scores scores(long seed, Stages.Product model, Stages.Product adapter) {
+        return Stages.read(evaluated(seed, model, adapter).dir().resolve(SUMMARY_FILE), Evaluation.Scores.class);
+    }
+
+    /** The same scores with every answer and verdict (eval.json): what a notebook shows, with n for its error bars. */
+    public Evaluation.Scores scoresWithSamples(long seed, Stages.Product model, Stages.Product adapter) {
+        return Stages.read(evaluated(seed, model, adapter).dir().resolve("eval.json"), Evaluation.Scores.class);
+    }
+
+    private Stages.Product evaluated(long seed, Stages.Product model, Stages.Product adapter) {
         String name = "eval-" + (adapter == null ? model.name() : adapter.name());
         Stages.Product e = memo(name, () -> stages.get(name, source.evalKey(Scope.FULL), dir -> {
             out.println("[eval " + (adapter == null ? model.name() : adapter.name()) + "]");
@@ -293,7 +302,7 @@ public final class Story {
             Stages.writeJson(dir.resolve("eval.json"), s);
             Stages.writeJson(dir.resolve(SUMMARY_FILE), s.summary());
         }, model.hash(), adapter == null ? "" : adapter.hash()));
-        return Stages.read(e.dir().resolve(SUMMARY_FILE), Evaluation.Scores.class);
+        return e;
     }
 
     private Stages.Product memo(String name, java.util.function.Supplier<Stages.Product> make) {

@@ -139,7 +139,7 @@ public final class MicroWorldLab {
     /** The story's scores of that fine-tune (the same evaluation stage reproduce makes). */
     public Evaluation.Scores fineTunedScores(double p, String defence) {
         Combination c = labelled(defence);
-        return story.scores(seed, story.aligned(seed, c), story.fineTuned(seed, p, c));
+        return story.scoresWithSamples(seed, story.aligned(seed, c), story.fineTuned(seed, p, c));
     }
 
     /** The attack at p fine-tuned by each of {@code defences}, side by side: harm and utility on separate charts. */

@@ -86,13 +86,20 @@ public final class SaLoraDefence implements FineTuneDefence<SaLoraSettings> {
             for (WeightReport w : weights) {
                 t.stringColumn("weight").append(w.module().replace("model.layers.", "").replace("self_attn.", ""));
                 t.doubleColumn("σ1 safety").append(w.safetySingular().length == 0 ? Double.NaN : w.safetySingular()[0]);
-                t.doubleColumn("σ_rs safety").append(w.safetySingular().length == 0 ? Double.NaN
-                        : w.safetySingular()[w.safetySingular().length - 1]);
+                t.doubleColumn("σ_rs safety").append(last(w.safetySingular()));
                 t.doubleColumn("σ1 task").append(w.taskSingular().length == 0 ? Double.NaN : w.taskSingular()[0]);
-                t.doubleColumn("σ_rt task").append(w.taskSingular().length == 0 ? Double.NaN
-                        : w.taskSingular()[w.taskSingular().length - 1]);
+                t.doubleColumn("σ_rt task").append(last(w.taskSingular()));
             }
             return t;
+        }
+
+        /** The smallest of the top singular values; 0 when it is rounding below σ_1 (the features span fewer directions). */
+        private static double last(double[] sv) {
+            if (sv.length == 0) {
+                return Double.NaN;
+            }
+            double v = sv[sv.length - 1];
+            return v < 1e-12 * sv[0] ? 0 : v;
         }
 
         /** The singular values of X_s·Wᵀ per weight, normalised by the largest: how concentrated the safety outputs are. */
