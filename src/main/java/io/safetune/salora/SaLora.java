@@ -41,10 +41,23 @@ public final class SaLora {
      * @param vs       V_s, d_out × r_s (null when C = I)
      * @param b0       B₀, d_out × r
      * @param a0       A₀, r × d_in
-     * @param residual W′, d_out × d_in
+     * @param scaling  s, the LoRA scaling W′ subtracts with
      */
     public record WeightInit(ModuleName module, int dOut, int dIn, int r, int rs, double[] vs, double[] b0, double[] a0,
-            double[] residual, double[] safetySingular, double[] taskSingular, double[] weightSingular) {
+            double scaling, double[] safetySingular, double[] taskSingular, double[] weightSingular) {
+
+        /**
+         * W′ = W − s·C·B₀·A₀ for this target's W (d_out × d_in, row-major), computed when needed: at 7B a
+         * d_out × d_in double per weight held for every target at once would not fit.
+         */
+        public double[] residual(float[] w) {
+            double[] cba = applyC(vs, dOut, rs, Dense.mult(b0, dOut, r, a0, dIn), dIn);
+            double[] out = new double[w.length];
+            for (int j = 0; j < w.length; j++) {
+                out[j] = w[j] - scaling * cba[j];
+            }
+            return out;
+        }
 
         /** V_s V_sᵀ (d_out × d_out): the projector C removes (zeros when C = I). */
         public double[] safetyProjector() {
@@ -135,13 +148,7 @@ public final class SaLora {
                 }
                 b0 = new double[dOut * r];
             }
-            // W′ = W − s·C·B₀A₀, C·M = M − V_s (V_sᵀ M)
-            double[] cba = applyC(vs, dOut, rs, Dense.mult(b0, dOut, r, a0, dIn), dIn);
-            double[] residual = new double[w.length];
-            for (int j = 0; j < w.length; j++) {
-                residual[j] = w[j] - scaling * cba[j];
-            }
-            out.add(new WeightInit(name, dOut, dIn, r, rs, vs, b0, a0, residual, safetySingular, taskSingular, weightSingular));
+            out.add(new WeightInit(name, dOut, dIn, r, rs, vs, b0, a0, scaling, safetySingular, taskSingular, weightSingular));
         }
         return out;
     }
@@ -232,7 +239,7 @@ public final class SaLora {
         }
         // the residual base last: nothing above changed the model's weights, so a failure leaves it as it was
         for (Projection p : targets(model, lora)) {
-            p.weight().set(FloatBuffer.wrap(toFloats(byPath.get(p.name()).residual())));
+            p.weight().set(FloatBuffer.wrap(toFloats(byPath.get(p.name()).residual(p.weight().toFloatArray()))));
         }
         return injection;
     }
