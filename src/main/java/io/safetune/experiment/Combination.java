@@ -41,6 +41,9 @@ public record Combination(String name, @JsonDeserialize(using = FillerReader.Ali
     public static final Combination NONE = new Combination(null, null, null, null, null);
 
     public Combination {
+        if ("none".equals(name)) {
+            throw new IllegalArgumentException("name: 'none' is the undefended story's label; choose another");
+        }
         if (name != null && !name.matches("[a-z0-9][a-z0-9+.-]*")) {
             throw new IllegalArgumentException("name: '" + name + "' must be lower-case letters, digits, + . and -");
         }

@@ -64,6 +64,11 @@ public final class Defences {
         if (!d.name().matches("[a-z0-9][a-z0-9-]*")) {
             throw new IllegalArgumentException("name: '" + d.name() + "' must be lower-case letters, digits and -");
         }
+        for (Slot s : Slot.values()) {
+            if (s != d.slot() && BY_SLOT.get(s).containsKey(d.name())) {
+                throw new IllegalArgumentException("name: '" + d.name() + "' is already a " + s.field() + " defence; names are unique");
+            }
+        }
         Defence<?> old = BY_SLOT.get(d.slot()).get(d.name());
         if (old != null && old.getClass() != d.getClass()) {
             throw new IllegalArgumentException(d.slot() + " defence '" + d.name() + "' is already registered ("

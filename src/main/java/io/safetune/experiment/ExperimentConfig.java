@@ -96,6 +96,7 @@ public record ExperimentConfig(String name, List<Long> seeds, ModelSpec model, T
         }
         distinct("attackFractions", attackFractions);
         distinct("dose", dose);
+        printedApart(attackFractions, dose);
         eval = eval == null ? EvalSpec.DEFAULT : eval;
         world = world == null ? WorldSpec.DEFAULT : world;
         // the sweep needs the base model: the micro-world has one, a real experiment only with real.base
@@ -117,6 +118,10 @@ public record ExperimentConfig(String name, List<Long> seeds, ModelSpec model, T
                     throw new IllegalArgumentException("defences[" + i + "]: its " + slot + " products would be labelled '"
                             + c.labelUpTo(slot) + "' like another entry's with other settings (give it a name)");
                 }
+            }
+            if (real != null && c.defended(io.safetune.method.Slot.ALIGN)) {
+                throw new IllegalArgumentException("defences[" + i + "].align: a real experiment has no alignment set "
+                        + "(real.checkpoint is the aligned model); fill the fineTune or post slot");
             }
             for (double p : c.fractions() == null ? List.<Double>of() : c.fractions()) {
                 if (!attackFractions.contains(p) && !dose.contains(p)) {
@@ -168,6 +173,23 @@ public record ExperimentConfig(String name, List<Long> seeds, ModelSpec model, T
             if (e.getKey().equals("eval") && e.getValue().hedSamples() > w.alignRefusals()) { // the sweep measures no HED
                 throw new IllegalArgumentException(e.getKey() + ".hedSamples: " + e.getValue().hedSamples()
                         + " but the alignment set holds " + w.alignRefusals() + " harmful prompts");
+            }
+        }
+    }
+
+    /**
+     * Stage names hold p to 3 decimals and results name it to 2: two p values that print alike would share
+     * a stage or a row, so they are refused.
+     */
+    private static void printedApart(List<Double> attackFractions, List<Double> dose) {
+        java.util.Map<String, Double> seen = new java.util.HashMap<>();
+        List<Double> all = new java.util.ArrayList<>(attackFractions);
+        all.addAll(dose);
+        for (double p : all) {
+            Double other = seen.putIfAbsent(String.format(java.util.Locale.ROOT, "%.2f", p), p);
+            if (other != null && other != p) {
+                throw new IllegalArgumentException((dose.contains(p) ? "dose" : "attackFractions") + ": " + p + " and " + other
+                        + " are the same to 2 decimals, which is how stages and results name p");
             }
         }
     }

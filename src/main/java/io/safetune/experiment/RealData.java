@@ -131,15 +131,21 @@ final class RealData {
      * @param evalField the eval field that asks for them, named when the dataset holds fewer
      */
     List<String> harmfulPrompts(int limit, String evalField) {
+        List<String> prompts = prompts("harmfulEval", limit);
+        atLeast(evalField, "harmfulEval", limit, prompts.size());
+        return nonEmpty("harmfulEval", prompts);
+    }
+
+    /** The prompts of the first {@code limit} records of {@code field}'s dataset (0: all), in file order. */
+    List<String> prompts(String field, int limit) {
         List<String> prompts = new ArrayList<>();
-        for (DataRecord r : load("harmfulEval", options().withLimit(limit))) {
+        for (DataRecord r : load(field, options().withLimit(limit))) {
             if (r.prompt() == null) {
-                throw new IllegalArgumentException("real.harmfulEval: a record has no prompt: " + r);
+                throw new IllegalArgumentException("real." + field + ": a record has no prompt: " + r);
             }
             prompts.add(r.prompt());
         }
-        atLeast(evalField, "harmfulEval", limit, prompts.size());
-        return nonEmpty("harmfulEval", prompts);
+        return prompts;
     }
 
     /**

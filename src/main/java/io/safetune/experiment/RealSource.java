@@ -220,7 +220,8 @@ final class RealSource implements Source {
 
     @Override
     public HedInputs hedInputs(Stages.Product aligned, long seed) {
-        Stages.Product hed = stages.get("hed-inputs", hedKey(aligned), dir -> writeHedInputs(dir, aligned.dir()));
+        Stages.Product hed = stages.get("hed-inputs", hedKey(aligned),
+                dir -> writeAnswers(dir, aligned.dir(), data.harmfulPrompts(config.eval().hedSamples(), "hedSamples"), "hed inputs"));
         List<int[]> ids = new ArrayList<>();
         for (HedInput h : Stages.read(hed.dir().resolve(HED_FILE), HedInput[].class)) {
             ids.add(h.ids());
@@ -228,10 +229,25 @@ final class RealSource implements Source {
         return new HedInputs(ids, hed.hash());
     }
 
-    /** The HED inputs' prompts with the checkpoint's own answers, prompt and answer apart. */
+    /** How many safety prompts a fine-tune defence may read (SaLoRA's default is 128). */
+    static final int SAFETY_PROMPTS = 128;
+
+    /** The key of the safety data: the aligned model's answers to the first harmfulTrain prompts. */
+    record SafetyKey(CheckpointKey checkpoint, String chatTemplate, String systemPrompt, RealData.Key harmfulTrain,
+            int maxNewTokens, int prompts) {
+    }
+
+    /**
+     * The first {@value #SAFETY_PROMPTS} prompts of {@code real.harmfulTrain} with the checkpoint's own
+     * greedy answers (its refusals, mostly), prompt and answer apart, decoded once in a stage of their own.
+     * Never the evaluation's prompts: a defence fitted on them would be scored on what it saw.
+     */
     @Override
     public List<TrainingExample> safetyData(Stages.Product aligned, long seed) {
-        Stages.Product stage = stages.get("hed-inputs", hedKey(aligned), dir -> writeHedInputs(dir, aligned.dir()));
+        EvalSpec e = config.eval();
+        Stages.Product stage = stages.get("safety-data", new SafetyKey(CheckpointKey.of(aligned.dir()), spec.chatTemplate(),
+                spec.systemPrompt(), data.key("harmfulTrain"), e.maxNewTokens(), SAFETY_PROMPTS),
+                dir -> writeAnswers(dir, aligned.dir(), data.prompts("harmfulTrain", SAFETY_PROMPTS), "safety data"));
         List<TrainingExample> out = new ArrayList<>();
         try (TextTokenizer tok = TextTokenizer.load(aligned.dir())) {
             TextCodec codec = codec(tok);
@@ -251,10 +267,9 @@ final class RealSource implements Source {
                 e.maxNewTokens(), e.hedSamples());
     }
 
-    /** The first hedSamples harmful evaluation prompts, each followed by the aligned model's greedy answer, as ids. */
-    private void writeHedInputs(Path dir, Path aligned) throws IOException {
-        List<String> prompts = data.harmfulPrompts(config.eval().hedSamples(), "hedSamples");
-        stages.out().printf("[hed inputs] the aligned model's answers to %d harmful prompts%n", prompts.size());
+    /** Harmful prompts, each followed by the aligned model's greedy answer, as ids (hed_inputs.json). */
+    private void writeAnswers(Path dir, Path aligned, List<String> prompts, String what) throws IOException {
+        stages.out().printf("[%s] the aligned model's answers to %d harmful prompts%n", what, prompts.size());
         try (TextTokenizer tok = TextTokenizer.load(aligned); CausalLM m = CausalLM.load(aligned)) {
             TextCodec codec = codec(tok);
             HarmfulScoreResult answers = HarmfulScore.evaluate(m, codec, prompts, spec.newJudge(), evalConfig(config.eval()));

@@ -63,8 +63,8 @@ interface Source {
 
     /**
      * Safety data on the aligned model: harmful prompts with its refusals, prompt and response apart
-     * (the micro-world's alignment refusals, which its aligned model gives; on real data the HED inputs'
-     * prompts with the checkpoint's own answers).
+     * (the micro-world's alignment refusals, which its aligned model gives; on real data the first
+     * real.harmfulTrain prompts with the checkpoint's own answers: never the evaluation's prompts).
      */
     List<TrainingExample> safetyData(Stages.Product aligned, long seed);
 

@@ -135,7 +135,7 @@ public final class Story {
                 }
             }
         }
-        List<Targets.Labelled> targets = new ArrayList<>();
+        java.util.Set<Targets.Labelled> targets = new java.util.LinkedHashSet<>(); // a defence in two combinations counts once
         if (source.checksTargets()) {
             source.targets().forEach(t -> targets.add(new Targets.Labelled("none", t)));
             for (Combination c : config.combinations()) {
@@ -147,7 +147,7 @@ public final class Story {
             }
         }
         Results results = new Results(config, source.describe(), Versions.all(), rows, drift, defenceStages, losses,
-                stages.runs(), (System.nanoTime() - t0) / 1e9, Targets.check(rows, targets));
+                stages.runs(), (System.nanoTime() - t0) / 1e9, Targets.check(rows, List.copyOf(targets)));
         write(results);
         return results;
     }

@@ -156,6 +156,9 @@ public final class Injection<L extends AdapterLayer> implements AutoCloseable {
      * reverse). Safe: all updates are computed and checked finite before any weight changes.
      */
     public void merge(boolean merge) {
+        if (!attached) {
+            throw new IllegalStateException("adapter is not attached: attach it before merging or unmerging");
+        }
         for (L l : layers.values()) {
             if (l.merged() == merge) {
                 throw new IllegalStateException(l.target().name() + (merge ? " is already merged" : " is not merged"));
@@ -175,7 +178,9 @@ public final class Injection<L extends AdapterLayer> implements AutoCloseable {
             deltas.forEach((l, d) -> {
                 if (merge) {
                     l.target().weight().addi(d);
-                    l.target().setAdapter(null);
+                    if (l.target().adapter() == l) {
+                        l.target().setAdapter(null);
+                    }
                 } else {
                     l.target().weight().subi(d);
                     l.target().setAdapter(l);

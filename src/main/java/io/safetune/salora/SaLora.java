@@ -102,6 +102,10 @@ public final class SaLora {
             if (rs >= dOut) {
                 throw new IllegalArgumentException("rankSafety: r_s = " + rs + " must be below d_out = " + dOut + " of " + name);
             }
+            if (s.init() == SaLoraSettings.Init.TASK && s.rankTask() > dOut) {
+                throw new IllegalArgumentException("rankTask: r_t = " + s.rankTask() + " exceeds d_out = " + dOut + " of " + name
+                        + " (V_t V_tᵀ would be the identity)");
+            }
             if (r > Math.min(dOut, dIn)) {
                 throw new IllegalArgumentException("r: " + r + " exceeds the rank of " + name + " (" + dOut + " × " + dIn + ")");
             }

@@ -63,8 +63,13 @@ public final class SaLoraDefence implements FineTuneDefence<SaLoraSettings> {
         return SaLoraSettings.defaults();
     }
 
-    /** What salora.json holds: the settings, how much data fed the features, and per weight the spectra. */
-    public record Report(SaLoraSettings settings, int safetySequences, int taskSequences, List<WeightReport> weights)
+    /**
+     * What salora.json holds: the settings, SaLoRA's rank r and whether the stage's adapter carries the
+     * initialisation (rank 2r, B′ = [C·B, −C·B₀]) or not (rank r), how much data fed the features, and per
+     * weight the spectra.
+     */
+    public record Report(SaLoraSettings settings, int r, boolean withInit, int safetySequences, int taskSequences,
+            List<WeightReport> weights)
             implements io.safetune.display.Displayable {
 
         public static Report read(Path stage) {
@@ -150,7 +155,8 @@ public final class SaLoraDefence implements FineTuneDefence<SaLoraSettings> {
                 writeOnAligned(adapter, inits, in.lora(), in.baseModel(), out);
                 Json.write(out.resolve(TrainLog.FILE), TrainLog.of(r, in.data().size()));
                 Json.write(out.resolve("drift.json"), drift.series());
-                Json.write(out.resolve(REPORT), new Report(s, safety.size(), task.size(), inits.stream().map(i -> new WeightReport(
+                Json.write(out.resolve(REPORT), new Report(s, in.lora().r(), withInit(inits), safety.size(), task.size(),
+                        inits.stream().map(i -> new WeightReport(
                         i.module().path(), i.rs(), i.safetySingular(), i.taskSingular(), i.weightSingular())).toList()));
             }
         }
@@ -175,13 +181,18 @@ public final class SaLoraDefence implements FineTuneDefence<SaLoraSettings> {
         return out;
     }
 
+    /** Whether any B₀ is non-zero: then the adapter on the aligned weights carries −C·B₀, A₀ too. */
+    static boolean withInit(List<SaLora.WeightInit> inits) {
+        return inits.stream().anyMatch(i -> Arrays.stream(i.b0()).anyMatch(v -> v != 0));
+    }
+
     /**
      * The trained model as a PEFT LoRA on the aligned weights W: B′ = [C·B, −C·B₀], A′ = [A; A₀],
      * rank 2r and α′ = s·2r (rank r when B₀ = 0).
      */
     static void writeOnAligned(Injection<SaLoraLayer> adapter, List<SaLora.WeightInit> inits, LoraConfig lora, String baseModel,
             Path out) {
-        boolean withInit = inits.stream().anyMatch(i -> Arrays.stream(i.b0()).anyMatch(v -> v != 0));
+        boolean withInit = withInit(inits);
         int r = lora.r();
         int rank = withInit ? 2 * r : r;
         Map<String, SaLora.WeightInit> byPath = new LinkedHashMap<>();

@@ -57,8 +57,17 @@ public final class SaLoraExport {
         if (!Files.isRegularFile(stage.resolve(SaLoraDefence.REPORT))) {
             throw new IllegalArgumentException("stage: " + stage + " has no " + SaLoraDefence.REPORT + " (not a SaLoRA fine-tune)");
         }
-        boolean init = two.r() % 2 == 0 && Json.readsTaskInit(stage);
-        int r = init ? two.r() / 2 : two.r();
+        SaLoraDefence.Report report = SaLoraDefence.Report.read(stage);
+        boolean init = report.withInit();
+        int r = report.r();
+        if (r == 0) { // a salora.json written before it recorded r: rank 2r exactly when the initialisation was SaLoRA's
+            init = report.settings().init() == SaLoraSettings.Init.TASK && two.r() % 2 == 0;
+            r = init ? two.r() / 2 : two.r();
+        }
+        if (r < 1 || two.r() != (init ? 2 * r : r)) {
+            throw new IllegalArgumentException(stage.resolve(SaLoraDefence.REPORT) + ": r = " + r + (init ? " with" : " without")
+                    + " the initialisation, but the adapter's rank is " + two.r());
+        }
         double s = two.scaling();
         List<SafetensorsWriter.Entry> entries = new ArrayList<>();
         List<String> weights = new ArrayList<>();
@@ -70,6 +79,10 @@ public final class SaLoraExport {
                 float[] a = adapter.readFloats(Injection.key(module, "lora_A")); // 2r × d_in (or r × d_in)
                 float[] b = adapter.readFloats(Injection.key(module, "lora_B")); // d_out × 2r
                 int rank = two.r();
+                if (a.length != rank * dIn || b.length != dOut * rank) {
+                    throw new io.safetune.checkpoint.CheckpointException(stage.resolve(PeftFormat.WEIGHTS),
+                            Injection.key(module, "lora_A"), "shapes do not fit " + module + " (" + dOut + " × " + dIn + ") at rank " + rank);
+                }
                 float[] a1 = new float[r * dIn];
                 System.arraycopy(a, 0, a1, 0, r * dIn);
                 float[] b1 = new float[dOut * r];
@@ -107,14 +120,6 @@ public final class SaLoraExport {
                 fingerprint.write(tmp);
                 Files.copy(stage.resolve(SaLoraDefence.REPORT), tmp.resolve(SaLoraDefence.REPORT));
             });
-        }
-    }
-
-    /** salora.json's settings, read back. */
-    private static final class Json {
-        static boolean readsTaskInit(Path stage) {
-            return io.safetune.method.Json.read(stage.resolve(SaLoraDefence.REPORT), SaLoraDefence.Report.class).settings().init()
-                    == SaLoraSettings.Init.TASK;
         }
     }
 }

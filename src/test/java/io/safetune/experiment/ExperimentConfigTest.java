@@ -163,6 +163,51 @@ class ExperimentConfigTest {
         refused("d.yaml", "defences: [{postprocess: safelora}]\n", "postprocess");
         refused("d.yaml", "defences: [{post: safelora, fractions: [0.3]}]\n", "defences[0].fractions");
         refused("d.yaml", "defences: [{post: safelora}, {post: safelora}]\n", "listed twice");
+        refused("d.yaml", "defences: [{name: none, fineTune: salora}]\n", "'none' is the undefended story's label");
+        refused("d.yaml", "dose: [0.005, 0.01]\nattackFractions: [0.1]\n", "the same to 2 decimals");
+        io.safetune.method.AlignDefence<io.safetune.method.NoSettings> clash = new io.safetune.method.AlignDefence<>() {
+            public String name() {
+                return "safelora";
+            }
+
+            public String description() {
+                return "a second defence of the same name in another slot";
+            }
+
+            public Class<io.safetune.method.NoSettings> configType() {
+                return io.safetune.method.NoSettings.class;
+            }
+
+            public io.safetune.method.NoSettings defaultConfig() {
+                return new io.safetune.method.NoSettings();
+            }
+
+            public void align(io.safetune.method.AlignInputs in, io.safetune.method.NoSettings c, Path out) {
+            }
+        };
+        assertThrows(IllegalArgumentException.class, () -> Defences.register(clash), "names are unique across slots");
+        // an align defence on real data is refused when the file is read, not after the undefended story has run
+        Defences.register(new io.safetune.method.AlignDefence<io.safetune.method.NoSettings>() {
+            public String name() {
+                return "toy-align";
+            }
+
+            public String description() {
+                return "an align defence of the test";
+            }
+
+            public Class<io.safetune.method.NoSettings> configType() {
+                return io.safetune.method.NoSettings.class;
+            }
+
+            public io.safetune.method.NoSettings defaultConfig() {
+                return new io.safetune.method.NoSettings();
+            }
+
+            public void align(io.safetune.method.AlignInputs in, io.safetune.method.NoSettings c, Path out) {
+            }
+        });
+        refused("d.yaml", "defences: [{align: toy-align}]\nreal: {checkpoint: somewhere}\n", "defences[0].align");
         refused("d.yaml", "defences: [{fineTune: salora, post: safelora}, {fineTune: {method: salora, rankSafety: 4}}]\n",
                 "defences[1]: its fine-tune products would be labelled 'salora'");
         assertEquals(List.of("none", "salora", "rs4"), load("defences: [{fineTune: salora}, {name: rs4, fineTune: "

@@ -183,7 +183,8 @@ class RealStoryTest {
         // the sweep over 4 adapted weights: as trained, k = 1 … 4 with both controls, τ 0.5
         assertEquals(1 + 3 * 4 + 1, names.stream().filter(n -> n.startsWith("safelora-sweep POST_PROCESSED")).count(), names.toString());
         assertTrue(names.contains("safelora-sweep POST_PROCESSED safe-lora k all"), names.toString());
-        // SaLoRA's safety features on real data: the HED inputs' prompts with the checkpoint's own answers
+        // SaLoRA's safety features on real data: harmfulTrain prompts with the checkpoint's own answers, a stage of their own
+        assertTrue(stageDir(runs.resolve("real-toy"), results, "safety-data").toFile().isDirectory());
         assertTrue(names.contains("salora FINE_TUNED "), names.toString());
         assertEquals(0, results.get("targets").size(), "no targets on real data");
         // the projected adapter is a PEFT folder on the checkpoint, beside Safe LoRA's report

@@ -110,7 +110,7 @@ class SaLoraExportTest {
                 trained = model.forward(m.create(ids, new Shape(2, 12))).logits().toFloatArray();
                 java.nio.file.Files.createDirectories(stage);
                 SaLoraDefence.writeOnAligned(adapter, inits, lora, "llama-tiny", stage);
-                io.safetune.method.Json.write(stage.resolve(SaLoraDefence.REPORT), new SaLoraDefence.Report(s, 8, 8, List.of()));
+                io.safetune.method.Json.write(stage.resolve(SaLoraDefence.REPORT), new SaLoraDefence.Report(s, 4, true, 8, 8, List.of()));
             }
         }
         Path merged = tmp.resolve("merged");
