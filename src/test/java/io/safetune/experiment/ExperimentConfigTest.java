@@ -165,48 +165,9 @@ class ExperimentConfigTest {
         refused("d.yaml", "defences: [{post: safelora}, {post: safelora}]\n", "listed twice");
         refused("d.yaml", "defences: [{name: none, fineTune: salora}]\n", "'none' is the undefended story's label");
         refused("d.yaml", "dose: [0.005, 0.01]\nattackFractions: [0.1]\n", "the same to 2 decimals");
-        io.safetune.method.AlignDefence<io.safetune.method.NoSettings> clash = new io.safetune.method.AlignDefence<>() {
-            public String name() {
-                return "safelora";
-            }
-
-            public String description() {
-                return "a second defence of the same name in another slot";
-            }
-
-            public Class<io.safetune.method.NoSettings> configType() {
-                return io.safetune.method.NoSettings.class;
-            }
-
-            public io.safetune.method.NoSettings defaultConfig() {
-                return new io.safetune.method.NoSettings();
-            }
-
-            public void align(io.safetune.method.AlignInputs in, io.safetune.method.NoSettings c, Path out) {
-            }
-        };
-        assertThrows(IllegalArgumentException.class, () -> Defences.register(clash), "names are unique across slots");
+        assertThrows(IllegalArgumentException.class, () -> Defences.register(align("safelora")), "names are unique across slots");
         // an align defence on real data is refused when the file is read, not after the undefended story has run
-        Defences.register(new io.safetune.method.AlignDefence<io.safetune.method.NoSettings>() {
-            public String name() {
-                return "toy-align";
-            }
-
-            public String description() {
-                return "an align defence of the test";
-            }
-
-            public Class<io.safetune.method.NoSettings> configType() {
-                return io.safetune.method.NoSettings.class;
-            }
-
-            public io.safetune.method.NoSettings defaultConfig() {
-                return new io.safetune.method.NoSettings();
-            }
-
-            public void align(io.safetune.method.AlignInputs in, io.safetune.method.NoSettings c, Path out) {
-            }
-        });
+        Defences.register(align("toy-align"));
         refused("d.yaml", "defences: [{align: toy-align}]\nreal: {checkpoint: somewhere}\n", "defences[0].align");
         refused("d.yaml", "defences: [{fineTune: salora, post: safelora}, {fineTune: {method: salora, rankSafety: 4}}]\n",
                 "defences[1]: its fine-tune products would be labelled 'salora'");
@@ -241,5 +202,29 @@ class ExperimentConfigTest {
         Path f = tmp.resolve("ok.yaml");
         Files.writeString(f, yaml);
         return ExperimentConfig.load(f);
+    }
+
+    /** An align defence of the test's own that does nothing (only its name matters here). */
+    private static io.safetune.method.AlignDefence<io.safetune.method.NoSettings> align(String name) {
+        return new io.safetune.method.AlignDefence<>() {
+            public String name() {
+                return name;
+            }
+
+            public String description() {
+                return "a test's align defence";
+            }
+
+            public Class<io.safetune.method.NoSettings> configType() {
+                return io.safetune.method.NoSettings.class;
+            }
+
+            public io.safetune.method.NoSettings defaultConfig() {
+                return new io.safetune.method.NoSettings();
+            }
+
+            public void align(io.safetune.method.AlignInputs in, io.safetune.method.NoSettings c, Path out) {
+            }
+        };
     }
 }
