@@ -4,7 +4,6 @@ package io.safetune.eval;
 import io.safetune.data.microworld.HarmCategory;
 import io.safetune.data.microworld.MicroWorld;
 
-import java.util.Locale;
 import java.util.Optional;
 
 /**

@@ -316,7 +316,7 @@ public final class Story {
 
     /** The HED row of a fine-tune stage, from its drift.json. */
     private static Results.DriftRow driftRow(long seed, String defence, double p, Path dir) {
-        DriftSeries series = Stages.read(dir.resolve("drift.json"), DriftSeries.class);
+        DriftSeries series = Stages.read(dir.resolve(FineTuneDefence.DRIFT_FILE), DriftSeries.class);
         var last = series.points().get(series.points().size() - 1).drift();
         return new Results.DriftRow(seed, defence, p, last.perLayer(), series.steps(), series.aggregateValues());
     }

@@ -18,6 +18,7 @@ import io.safetune.experiment.ExperimentConfig;
 import io.safetune.experiment.Story;
 import io.safetune.lora.LoraAdapter;
 import io.safetune.lora.LoraConfig;
+import io.safetune.method.FineTuneDefence;
 import io.safetune.method.Json;
 import io.safetune.method.Slot;
 import io.safetune.model.CausalLM;
@@ -159,7 +160,7 @@ public final class MicroWorldLab {
 
     /** HED over the steps of the fine-tune at p by {@code defence}, as recorded while it trained. */
     public DriftSeries hedOverSteps(double p, String defence) {
-        return Json.read(fineTuned(p, defence).resolve("drift.json"), DriftSeries.class);
+        return Json.read(fineTuned(p, defence).resolve(FineTuneDefence.DRIFT_FILE), DriftSeries.class);
     }
 
     /** The experiment's combination labelled {@code defence} at the fine-tune slot, or an error listing them. */
@@ -267,7 +268,7 @@ public final class MicroWorldLab {
 
     /** HED over the attack's steps at fraction p, as recorded while it trained (every 10 steps). */
     public DriftSeries hedOverSteps(double p) {
-        return Json.read(attacked(p).resolve("drift.json"), DriftSeries.class);
+        return Json.read(attacked(p).resolve(FineTuneDefence.DRIFT_FILE), DriftSeries.class);
     }
 
     /** Safe LoRA on the attack at fraction p, with k least similar weights projected (number mode). */

@@ -13,7 +13,6 @@ import tech.tablesaw.api.Table;
 
 import java.nio.file.Path;
 import java.util.List;
-import java.util.Map;
 
 /** A LoRA training run's outcome: the adapter (still attached to its model) and the loss curve. */
 public record TrainedLora(LoraAdapter adapter, TrainResult result) implements Displayable {

@@ -1,7 +1,6 @@
 package io.safetune.lora;
 
 import java.util.List;
-import java.util.Set;
 
 /**
  * A LoRA adapter's hyper-parameters (Hu et al. 2021), as PEFT names them.

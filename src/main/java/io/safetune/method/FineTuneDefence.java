@@ -5,6 +5,9 @@ import java.nio.file.Path;
 /** Fills the fine-tune slot: trains an adapter on the user's (possibly harmful) data. */
 public non-sealed interface FineTuneDefence<C extends DefenceConfig> extends Defence<C> {
 
+    /** The stage's file of HED over the fine-tune's steps (an {@code eval.DriftSeries}), which the story reads. */
+    String DRIFT_FILE = "drift.json";
+
     @Override
     default Slot slot() {
         return Slot.FINE_TUNE;

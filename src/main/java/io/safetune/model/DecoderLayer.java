@@ -3,7 +3,6 @@ package io.safetune.model;
 import ai.djl.ndarray.NDArray;
 import ai.djl.nn.Activation;
 
-import java.util.List;
 
 /**
  * One Llama decoder block: x + Attn(RMSNorm(x)), then + MLP(RMSNorm(·)).

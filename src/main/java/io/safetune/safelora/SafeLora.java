@@ -1,28 +1,21 @@
 package io.safetune.safelora;
 
-import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
 
 import io.safetune.checkpoint.AtomicFolders;
 import io.safetune.checkpoint.CheckpointException;
-import io.safetune.checkpoint.CheckpointJson;
 import io.safetune.checkpoint.DType;
-import io.safetune.checkpoint.SafetensorsWriter;
 import io.safetune.checkpoint.TensorInfo;
 import io.safetune.checkpoint.TensorStore;
 import io.safetune.safelora.SafeLoraResult.Status;
 import io.safetune.safelora.SafeLoraResult.WeightResult;
 
 import java.io.IOException;
-import java.io.UncheckedIOException;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.FloatBuffer;
 import java.nio.ShortBuffer;
 import java.nio.channels.FileChannel;
-import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -31,7 +24,6 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.OptionalDouble;
-import java.util.Set;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;

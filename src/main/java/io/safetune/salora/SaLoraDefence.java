@@ -154,7 +154,7 @@ public final class SaLoraDefence implements FineTuneDefence<SaLoraSettings> {
                 TrainResult r = trainer.fit(in.data(), TrainListener.of(drift, new ProgressBar(in.log(), System.console() != null, 50)));
                 writeOnAligned(adapter, inits, in.lora(), in.baseModel(), out);
                 Json.write(out.resolve(TrainLog.FILE), TrainLog.of(r, in.data().size()));
-                Json.write(out.resolve("drift.json"), drift.series());
+                Json.write(out.resolve(DRIFT_FILE), drift.series());
                 Json.write(out.resolve(REPORT), new Report(s, in.lora().r(), withInit(inits), safety.size(), task.size(),
                         inits.stream().map(i -> new WeightReport(
                         i.module().path(), i.rs(), i.safetySingular(), i.taskSingular(), i.weightSingular())).toList()));

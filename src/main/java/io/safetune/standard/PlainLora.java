@@ -23,8 +23,6 @@ import java.nio.file.Path;
 public final class PlainLora implements FineTuneDefence<NoSettings> {
 
     public static final String NAME = "lora";
-    /** The file of HED over the fine-tune's steps (an {@code eval.DriftSeries}). */
-    public static final String DRIFT_FILE = "drift.json";
 
     @Override
     public String name() {

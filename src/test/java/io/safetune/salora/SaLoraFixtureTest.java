@@ -3,26 +3,18 @@ package io.safetune.salora;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import ai.djl.engine.Engine;
-import ai.djl.ndarray.NDArray;
-import ai.djl.ndarray.NDManager;
-import ai.djl.ndarray.types.Shape;
-import ai.djl.training.GradientCollector;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 
-import io.safetune.lora.Injection;
 import io.safetune.lora.LoraConfig;
 import io.safetune.model.CausalLM;
 import io.safetune.testing.Fixtures;
-import io.safetune.train.MaskedCrossEntropy;
 
 import org.junit.jupiter.api.Test;
 
 import java.io.IOException;
 import java.nio.file.Path;
-import java.nio.FloatBuffer;
 import java.util.ArrayList;
 import java.util.List;
 
@@ -84,28 +76,5 @@ class SaLoraFixtureTest {
                     () -> SaLoraParity.run(model, file));
             assertTrue(error.getMessage().contains("weights[0].weight"), error.getMessage());
         }
-    }
-
-    static double[] toDoubles(float[] x) {
-        return SaLora.toDoubles(x);
-    }
-
-    static double maxAbs(double[] x) {
-        double m = 0;
-        for (double v : x) {
-            m = Math.max(m, Math.abs(v));
-        }
-        return Math.max(m, 1);
-    }
-
-    /** Absolute tolerance, relative where values are large (the fixture README's rule). */
-    static void assertClose(double[] expected, double[] got, double tol, String what) {
-        assertEquals(expected.length, got.length, what + ": length");
-        double worst = 0;
-        for (int i = 0; i < expected.length; i++) {
-            double d = Math.abs(expected[i] - got[i]) / Math.max(1, Math.abs(expected[i]));
-            worst = Math.max(worst, d);
-        }
-        assertTrue(worst <= tol, what + ": max difference " + worst + " > " + tol);
     }
 }
