@@ -1,11 +1,14 @@
 package io.safetune.salora;
 
+import ai.djl.Device;
 import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
 
 import io.safetune.linalg.RandomizedSvd;
 import io.safetune.linalg.RandomizedSvd.Dense;
+import io.safetune.linalg.TorchProducts;
 import io.safetune.lora.Injection;
 import io.safetune.lora.LoraConfig;
 import io.safetune.model.CausalLM;
@@ -39,22 +42,33 @@ public final class SaLora {
      * One target's initialisation (row-major doubles).
      *
      * @param vs       V_s, d_out × r_s (null when C = I)
+     * @param vt       V_t, d_out × r_t (null without the task initialisation)
      * @param b0       B₀, d_out × r
      * @param a0       A₀, r × d_in
      * @param scaling  s, the LoRA scaling W′ subtracts with
      */
-    public record WeightInit(ModuleName module, int dOut, int dIn, int r, int rs, double[] vs, double[] b0, double[] a0,
-            double scaling, double[] safetySingular, double[] taskSingular, double[] weightSingular) {
+    public record WeightInit(ModuleName module, int dOut, int dIn, int r, int rs, double[] vs, double[] vt, double[] b0, double[] a0,
+            double scaling, double[] safetySingular, double[] taskSingular, double[] weightSingular,
+            SaLoraSettings.Precision precision) {
 
         /**
-         * W′ = W − s·C·B₀·A₀ for this target's W (d_out × d_in, row-major), computed when needed: at 7B a
-         * d_out × d_in double per weight held for every target at once would not fit.
+         * W′ = W − s·(C·B₀)·A₀ for this target's W (d_out × d_in, row-major), computed when needed: at 7B a
+         * d_out × d_in double per weight held for every target at once would not fit. C·B₀ (d_out × r) comes
+         * first, so the one large product is d_out × r × d_in, in the settings' precision.
          */
-        public double[] residual(float[] w) {
-            double[] cba = applyC(vs, dOut, rs, Dense.mult(b0, dOut, r, a0, dIn), dIn);
-            double[] out = new double[w.length];
+        public float[] residual(float[] w) {
+            double[] cb0 = applyC(vs, dOut, rs, b0, r);
+            double[] cba;
+            if (precision == SaLoraSettings.Precision.FP64) {
+                cba = Dense.mult(cb0, dOut, r, a0, dIn);
+            } else {
+                try (NDManager m = NDManager.newBaseManager(Device.cpu())) {
+                    cba = TorchProducts.mult(m, cb0, dOut, r, a0, dIn, DataType.FLOAT32);
+                }
+            }
+            float[] out = new float[w.length];
             for (int j = 0; j < w.length; j++) {
-                out[j] = w[j] - scaling * cba[j];
+                out[j] = (float) (w[j] - scaling * cba[j]);
             }
             return out;
         }
@@ -76,7 +90,8 @@ public final class SaLora {
     }
 
     /**
-     * Computes every target's V_s, B₀, A₀ and W′ (the model is not changed).
+     * Computes every target's V_s, B₀, A₀ and W′ (the model is not changed), one target at a time: the
+     * features are spilled to disk by {@link Features#capture} and read back per target.
      *
      * @param safety sequences of harmful prompts with refusals, response positions marked
      * @param task   sequences of the fine-tuning task, response positions marked
@@ -86,63 +101,99 @@ public final class SaLora {
             List<Features.Sequence> task, long seed) {
         List<Projection> projections = targets(model, lora);
         List<ModuleName> names = projections.stream().map(p -> ModuleName.parse(p.name()).orElseThrow()).toList();
-        Map<ModuleName, double[]> xs = s.module() == SaLoraSettings.Module.SAFETY && s.rankSafety() > 0
-                ? Features.capture(model, names, safety, "safety set") : Map.of();
-        Map<ModuleName, double[]> xt = s.init() == SaLoraSettings.Init.TASK ? Features.capture(model, names, task, "task set") : Map.of();
-        double scaling = lora.scaling();
-        int r = lora.r();
+        for (int i = 0; i < projections.size(); i++) {
+            check(names.get(i), (int) projections.get(i).outFeatures(), (int) projections.get(i).inFeatures(), lora.r(), s);
+        }
+        boolean safetyFeatures = s.module() == SaLoraSettings.Module.SAFETY && s.rankSafety() > 0;
+        boolean taskFeatures = s.init() == SaLoraSettings.Init.TASK;
         Random plain = new Random(seed);
         List<WeightInit> out = new ArrayList<>();
-        for (int i = 0; i < projections.size(); i++) {
-            Projection p = projections.get(i);
-            ModuleName name = names.get(i);
-            int dOut = (int) p.outFeatures();
-            int dIn = (int) p.inFeatures();
-            int rs = s.module() == SaLoraSettings.Module.NONE ? 0 : s.rankSafety();
-            if (rs >= dOut) {
-                throw new IllegalArgumentException("rankSafety: r_s = " + rs + " must be below d_out = " + dOut + " of " + name);
+        try (Features.Store xs = safetyFeatures ? Features.capture(model, names, safety, "safety set") : Features.Store.NONE;
+             Features.Store xt = taskFeatures ? Features.capture(model, names, task, "task set") : Features.Store.NONE) {
+            for (int i = 0; i < projections.size(); i++) {
+                Projection p = projections.get(i);
+                ModuleName name = names.get(i);
+                float[] w = p.weight().toType(DataType.FLOAT32, false).toFloatArray();
+                out.add(initialiseWeight(new Target(i, name, (int) p.outFeatures(), (int) p.inFeatures(), w),
+                        safetyFeatures ? xs.rows(name) : null, taskFeatures ? xt.rows(name) : null, s, lora.r(), lora.scaling(),
+                        seed, plain));
             }
-            if (s.init() == SaLoraSettings.Init.TASK && s.rankTask() > dOut) {
-                throw new IllegalArgumentException("rankTask: r_t = " + s.rankTask() + " exceeds d_out = " + dOut + " of " + name
-                        + " (V_t V_tᵀ would be the identity)");
+        }
+        return out;
+    }
+
+    /** One target weight: its index among the targets (it seeds the random control's subspace), its name and W (d_out × d_in, row-major). */
+    public record Target(int index, ModuleName name, int dOut, int dIn, float[] w) {
+        public Target {
+            if ((long) dOut * dIn != w.length) {
+                throw new IllegalArgumentException(name + ": W has " + w.length + " entries, not d_out × d_in = " + dOut + " × " + dIn);
             }
-            if (r > Math.min(dOut, dIn)) {
-                throw new IllegalArgumentException("r: " + r + " exceeds the rank of " + name + " (" + dOut + " × " + dIn + ")");
-            }
-            double[] w = toDoubles(p.weight().toType(DataType.FLOAT32, false).toFloatArray());
+        }
+    }
+
+    /** Refuses ranks the target's shape cannot hold, naming the field. */
+    public static void check(ModuleName name, int dOut, int dIn, int r, SaLoraSettings s) {
+        int rs = s.module() == SaLoraSettings.Module.NONE ? 0 : s.rankSafety();
+        if (rs >= dOut) {
+            throw new IllegalArgumentException("rankSafety: r_s = " + rs + " must be below d_out = " + dOut + " of " + name);
+        }
+        if (s.init() == SaLoraSettings.Init.TASK && s.rankTask() > dOut) {
+            throw new IllegalArgumentException("rankTask: r_t = " + s.rankTask() + " exceeds d_out = " + dOut + " of " + name
+                    + " (V_t V_tᵀ would be the identity)");
+        }
+        if (r > Math.min(dOut, dIn)) {
+            throw new IllegalArgumentException("r: " + r + " exceeds the rank of " + name + " (" + dOut + " × " + dIn + ")");
+        }
+    }
+
+    /**
+     * One target's initialisation from W and its features: what {@link #initialise} runs per target, and
+     * what {@code safetune bench salora} times at 7B shapes.
+     *
+     * @param xs    X_s, n_s × d_in row-major (used when module = SAFETY and r_s > 0)
+     * @param xt    X_t, n_t × d_in row-major (used when init = TASK)
+     * @param plain the plain initialisation's generator, shared by the targets in order
+     */
+    public static WeightInit initialiseWeight(Target t, float[] xs, float[] xt, SaLoraSettings s, int r, double scaling,
+            long seed, Random plain) {
+        int dOut = t.dOut();
+        int dIn = t.dIn();
+        check(t.name(), dOut, dIn, r, s);
+        int rs = s.module() == SaLoraSettings.Module.NONE ? 0 : s.rankSafety();
+        try (Products products = new Products(t, s.precision())) {
             double[] vs = null;
             double[] safetySingular = new double[0];
             if (rs > 0 && s.module() == SaLoraSettings.Module.SAFETY) {
-                RandomizedSvd.Triplets t = outputDirections(xs.get(name), w, dOut, dIn, rs, s, seed, "safety set", "rankSafety");
-                vs = t.v();
-                safetySingular = t.s();
+                RandomizedSvd.Triplets d = products.outputDirections(xs, rs, s, seed, "safety set", "rankSafety");
+                vs = d.v();
+                safetySingular = d.s();
             } else if (rs > 0) {
-                vs = randomBasis(dOut, rs, new Random(seed * 31 + i));
+                vs = randomBasis(dOut, rs, new Random(seed * 31 + t.index()));
             }
+            double[] vt = null;
             double[] b0;
             double[] a0;
             double[] taskSingular = new double[0];
             double[] weightSingular = new double[0];
             if (s.init() == SaLoraSettings.Init.TASK) {
-                RandomizedSvd.Triplets t = outputDirections(xt.get(name), w, dOut, dIn, s.rankTask(), s, seed + 1, "task set", "rankTask");
-                taskSingular = t.s();
-                RandomizedSvd.Triplets ws = s.svd() == SaLoraSettings.Svd.EXACT ? RandomizedSvd.exact(w, dOut, dIn, r)
-                        : RandomizedSvd.randomized(RandomizedSvd.of(w, dOut, dIn), r, s.oversampling(), s.powerIterations(), seed + 2);
+                RandomizedSvd.Triplets d = products.outputDirections(xt, s.rankTask(), s, seed + 1, "task set", "rankTask");
+                taskSingular = d.s();
+                vt = d.v();
+                RandomizedSvd.Triplets ws = products.weightSvd(r, s, seed + 2);
                 weightSingular = ws.s();
                 double[] uSqrt = ws.u().clone(); // U_r √S_r
-                double[] a = new double[r * dIn]; // √S_r V_rᵀ
+                a0 = new double[r * dIn]; // √S_r V_rᵀ
                 for (int j = 0; j < r; j++) {
                     double root = Math.sqrt(ws.s()[j]);
                     for (int row = 0; row < dOut; row++) {
                         uSqrt[row * r + j] *= root;
                     }
                     for (int c = 0; c < dIn; c++) {
-                        a[j * dIn + c] = root * ws.v()[c * r + j];
+                        a0[j * dIn + c] = root * ws.v()[c * r + j];
                     }
                 }
                 // B₀ = V_t (V_tᵀ U_r √S_r)
-                b0 = Dense.mult(t.v(), dOut, t.k(), Dense.multTransA(t.v(), dOut, t.k(), uSqrt, r), r);
-                a0 = a;
+                b0 = Dense.mult(d.v(), dOut, d.k(), Dense.multTransA(d.v(), dOut, d.k(), uSqrt, r), r);
             } else {
                 // LoRA's own start: A ~ U(-1/√d_in, 1/√d_in), B = 0
                 a0 = new double[r * dIn];
@@ -152,9 +203,9 @@ public final class SaLora {
                 }
                 b0 = new double[dOut * r];
             }
-            out.add(new WeightInit(name, dOut, dIn, r, rs, vs, b0, a0, scaling, safetySingular, taskSingular, weightSingular));
+            return new WeightInit(t.name(), dOut, dIn, r, rs, vs, vt, b0, a0, scaling, safetySingular, taskSingular, weightSingular,
+                    s.precision());
         }
-        return out;
     }
 
     /** C·M for M d_out × c: M − V_s (V_sᵀ M); M itself when V_s is null. */
@@ -168,37 +219,6 @@ public final class SaLora {
             out[i] -= proj[i];
         }
         return out;
-    }
-
-    /** The top-k right singular triplets of X·Wᵀ (the layer's outputs on the features), exact or through products only. */
-    private static RandomizedSvd.Triplets outputDirections(double[] x, double[] w, int dOut, int dIn, int k, SaLoraSettings s,
-            long seed, String what, String field) {
-        int n = x.length / dIn;
-        if (n < k) {
-            throw new IllegalArgumentException(field + ": " + k + " directions need at least " + k + " response tokens; the "
-                    + what + " has " + n);
-        }
-        if (s.svd() == SaLoraSettings.Svd.EXACT) {
-            return RandomizedSvd.exact(Dense.multTransB(x, n, dIn, w, dOut), n, dOut, k);
-        }
-        RandomizedSvd.Operator scores = new RandomizedSvd.Operator() {
-            public int rows() {
-                return n;
-            }
-
-            public int cols() {
-                return dOut;
-            }
-
-            public double[] times(double[] omega, int l) { // X (Wᵀ Ω)
-                return Dense.mult(x, n, dIn, Dense.multTransA(w, dOut, dIn, omega, l), l);
-            }
-
-            public double[] transposeTimes(double[] q, int l) { // W (Xᵀ Q)
-                return Dense.mult(w, dOut, dIn, Dense.multTransA(x, n, dIn, q, l), l);
-            }
-        };
-        return RandomizedSvd.randomized(scores, k, s.oversampling(), s.powerIterations(), seed);
     }
 
     /** d × k orthonormal columns spanning a uniformly random subspace (QR of a Gaussian matrix). */
@@ -243,7 +263,7 @@ public final class SaLora {
         }
         // the residual base last: nothing above changed the model's weights, so a failure leaves it as it was
         for (Projection p : targets(model, lora)) {
-            p.weight().set(FloatBuffer.wrap(toFloats(byPath.get(p.name()).residual(p.weight().toFloatArray()))));
+            p.weight().set(FloatBuffer.wrap(byPath.get(p.name()).residual(p.weight().toFloatArray())));
         }
         return injection;
     }

@@ -90,7 +90,7 @@ public final class SaLoraParity {
             exact.merge("safety projector", diff(file, "weights[" + w + "].safety_projector", x, in.safetyProjector()), Math::max);
             exact.merge("B0A0", diff(file, "weights[" + w + "].B0A0", x, in.b0a0()), Math::max);
             float[] weight = model.weights().get(name).toType(ai.djl.ndarray.types.DataType.FLOAT32, false).toFloatArray();
-            exact.merge("residual weight", diff(file, "weights[" + w + "].residual_weight", x, in.residual(weight)), Math::max);
+            exact.merge("residual weight", diff(file, "weights[" + w + "].residual_weight", x, SaLora.toDoubles(in.residual(weight))), Math::max);
             exact.merge("singular values", Math.max(diff(file, "weights[" + w + "].safety_singular_values", x, in.safetySingular()),
                     Math.max(diff(file, "weights[" + w + "].task_singular_values", x, in.taskSingular()),
                             diff(file, "weights[" + w + "].weight_singular_values", x, in.weightSingular()))), Math::max);

@@ -1,5 +1,7 @@
 package io.safetune.salora;
 
+import com.fasterxml.jackson.annotation.JsonInclude;
+
 import io.safetune.method.DefenceConfig;
 
 /**
@@ -18,9 +20,15 @@ import io.safetune.method.DefenceConfig;
  *                      r_s-dimensional subspace: the control) or NONE (C = I: the initialisation alone)
  * @param init          TASK (B₀, A₀ from the task features and W's SVD, the method) or PLAIN (LoRA's:
  *                      A Kaiming-uniform, B = 0: the module alone)
+ * @param precision     the arithmetic of the large products (X·(Wᵀ·Ω), W·(Xᵀ·Q), C·B₀·A₀), whatever the
+ *                      checkpoint's dtype: FP64 (default; Java doubles through EJML, the same bits on every
+ *                      machine, for small models) or FP32 (libtorch float32 matmuls, as the reference
+ *                      computes; the path for 7B shapes). The small factorisations (thin QR, the SVD of the
+ *                      (k + oversampling) × d sketch) are always fp64.
  */
 public record SaLoraSettings(Integer rankSafety, Integer rankTask, Integer safetySamples, Integer taskSamples, Svd svd,
-        Integer oversampling, Integer powerIterations, Module module, Init init) implements DefenceConfig {
+        Integer oversampling, Integer powerIterations, Module module, Init init,
+        @JsonInclude(value = JsonInclude.Include.CUSTOM, valueFilter = Fp64Omitted.class) Precision precision) implements DefenceConfig {
 
     /** How singular vectors are computed. */
     public enum Svd {
@@ -41,6 +49,28 @@ public record SaLoraSettings(Integer rankSafety, Integer rankTask, Integer safet
         PLAIN
     }
 
+    /** The arithmetic of the large products. */
+    public enum Precision {
+        FP64,
+        FP32
+    }
+
+    /**
+     * Leaves the default precision out of the settings' JSON, so stage keys (hashes of that JSON) made
+     * before the setting existed still name the same stages.
+     */
+    public static final class Fp64Omitted {
+        @Override
+        public boolean equals(Object value) {
+            return value == null || value == Precision.FP64;
+        }
+
+        @Override
+        public int hashCode() {
+            return 0;
+        }
+    }
+
     public SaLoraSettings {
         rankSafety = rankSafety == null ? 32 : rankSafety;
         rankTask = rankTask == null ? 32 : rankTask;
@@ -51,6 +81,7 @@ public record SaLoraSettings(Integer rankSafety, Integer rankTask, Integer safet
         powerIterations = powerIterations == null ? 4 : powerIterations;
         module = module == null ? Module.SAFETY : module;
         init = init == null ? Init.TASK : init;
+        precision = precision == null ? Precision.FP64 : precision;
         if (rankSafety < 0) {
             throw new IllegalArgumentException("rankSafety: must be >= 0, got " + rankSafety);
         }
@@ -67,14 +98,18 @@ public record SaLoraSettings(Integer rankSafety, Integer rankTask, Integer safet
     }
 
     public static SaLoraSettings defaults() {
-        return new SaLoraSettings(null, null, null, null, null, null, null, null, null);
+        return new SaLoraSettings(null, null, null, null, null, null, null, null, null, null);
     }
 
     public SaLoraSettings withRanks(int safety, int task) {
-        return new SaLoraSettings(safety, task, safetySamples, taskSamples, svd, oversampling, powerIterations, module, init);
+        return new SaLoraSettings(safety, task, safetySamples, taskSamples, svd, oversampling, powerIterations, module, init, precision);
+    }
+
+    public SaLoraSettings withPrecision(Precision p) {
+        return new SaLoraSettings(rankSafety, rankTask, safetySamples, taskSamples, svd, oversampling, powerIterations, module, init, p);
     }
 
     public SaLoraSettings withSvd(Svd s) {
-        return new SaLoraSettings(rankSafety, rankTask, safetySamples, taskSamples, s, oversampling, powerIterations, module, init);
+        return new SaLoraSettings(rankSafety, rankTask, safetySamples, taskSamples, s, oversampling, powerIterations, module, init, precision);
     }
 }

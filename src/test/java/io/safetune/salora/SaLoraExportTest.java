@@ -1,6 +1,7 @@
 package io.safetune.salora;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -39,8 +40,8 @@ class SaLoraExportTest {
         JsonNode e = SaLoraFixtureTest.expected();
         LoraConfig lora = SaLoraFixtureTest.lora(e);
         for (SaLoraSettings s : List.of(SaLoraSettings.defaults().withRanks(8, 8),
-                new SaLoraSettings(8, 8, null, null, null, null, null, SaLoraSettings.Module.RANDOM, null),
-                new SaLoraSettings(8, 8, null, null, null, null, null, null, SaLoraSettings.Init.PLAIN))) {
+                new SaLoraSettings(8, 8, null, null, null, null, null, SaLoraSettings.Module.RANDOM, null, null),
+                new SaLoraSettings(8, 8, null, null, null, null, null, null, SaLoraSettings.Init.PLAIN, null))) {
             Path dir = tmp.resolve(s.module() + "-" + s.init());
             float[] trained;
             long[] ids = new long[24];
@@ -159,7 +160,7 @@ class SaLoraExportTest {
                     () -> SaLora.initialise(model, lora, SaLoraSettings.defaults().withRanks(8, 8), noResponse, task, 0));
             assertTrue(none.getMessage().startsWith("safety set: no response tokens"), none.getMessage());
         }
-        assertThrows(IllegalArgumentException.class, () -> new SaLoraSettings(-1, null, null, null, null, null, null, null, null));
+        assertThrows(IllegalArgumentException.class, () -> new SaLoraSettings(-1, null, null, null, null, null, null, null, null, null));
     }
 
     @Test
@@ -174,7 +175,7 @@ class SaLoraExportTest {
             var fast = SaLora.initialise(model, lora, SaLoraSettings.defaults().withRanks(8, 8)
                     .withSvd(SaLoraSettings.Svd.RANDOMIZED), safety, task, 0);
             var randomized = SaLora.initialise(model, lora, new SaLoraSettings(8, 8, null, null, SaLoraSettings.Svd.RANDOMIZED,
-                    null, 12, null, null), safety, task, 0);
+                    null, 12, null, null, null), safety, task, 0);
             for (int w = 0; w < exact.size(); w++) {
                 double[] p = exact.get(w).safetyProjector();
                 assertTrue(maxDiff(p, fast.get(w).safetyProjector()) < 1e-3, exact.get(w).module() + " (4 iterations): "
@@ -183,6 +184,43 @@ class SaLoraExportTest {
                         + maxDiff(p, randomized.get(w).safetyProjector()));
             }
         }
+    }
+
+    @Test
+    void float32ProductsInLibtorchAgreeWithTheJavaDoubles() throws Exception {
+        JsonNode e = SaLoraFixtureTest.expected();
+        LoraConfig lora = SaLoraFixtureTest.lora(e);
+        var safety = SaLoraFixtureTest.sequences(e, "safety");
+        var task = SaLoraFixtureTest.sequences(e, "task");
+        try (CausalLM model = CausalLM.load(Fixtures.get("llama-tiny"))) {
+            for (SaLoraSettings.Svd svd : SaLoraSettings.Svd.values()) {
+                SaLoraSettings s = new SaLoraSettings(8, 8, null, null, svd, null, 12, null, null, null);
+                var fp64 = SaLora.initialise(model, lora, s, safety, task, 0);
+                var fp32 = SaLora.initialise(model, lora, s.withPrecision(SaLoraSettings.Precision.FP32), safety, task, 0);
+                for (int w = 0; w < fp64.size(); w++) {
+                    assertEquals(SaLoraSettings.Precision.FP32, fp32.get(w).precision());
+                    double projector = maxDiff(fp64.get(w).safetyProjector(), fp32.get(w).safetyProjector());
+                    double init = maxDiff(fp64.get(w).b0a0(), fp32.get(w).b0a0());
+                    // float32 products carry ~1e-7 relative error; the subspaces agree to about that
+                    assertTrue(projector < 1e-4 && projector > 0, svd + " " + fp64.get(w).module() + " projector: " + projector);
+                    assertTrue(init < 1e-4, svd + " " + fp64.get(w).module() + " B0A0: " + init);
+                    float[] wt = model.weights().get(fp64.get(w).module().path() + ".weight").toFloatArray();
+                    float[] r64 = fp64.get(w).residual(wt);
+                    float[] r32 = fp32.get(w).residual(wt);
+                    for (int j = 0; j < r64.length; j++) {
+                        assertEquals(r64[j], r32[j], 1e-4, "W' of " + fp64.get(w).module());
+                    }
+                }
+            }
+        }
+    }
+
+    @Test
+    void theDefaultPrecisionIsLeftOutOfTheSettingsJsonSoOldStageKeysHold() throws Exception {
+        var json = new com.fasterxml.jackson.databind.ObjectMapper();
+        assertFalse(json.writeValueAsString(SaLoraSettings.defaults()).contains("precision"));
+        assertTrue(json.writeValueAsString(SaLoraSettings.defaults().withPrecision(SaLoraSettings.Precision.FP32))
+                .contains("\"precision\":\"FP32\""));
     }
 
     private static double maxDiff(double[] a, double[] b) {

@@ -1,0 +1,279 @@
+package io.safetune.bench;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+
+import io.safetune.checkpoint.AtomicFiles;
+import io.safetune.checkpoint.SafetensorsFile;
+
+import java.io.IOException;
+import java.io.PrintStream;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.List;
+import java.util.stream.IntStream;
+import java.util.stream.Stream;
+
+/**
+ * SaLoRA's initialisation at a real model's scale: ours (randomized, products only) against the
+ * reference's algorithm (X·Wᵀ formed, {@code svd_lowrank(niter = 30)}), each in its own child JVM so
+ * each one's peak resident memory (VmHWM) is its own, and both against the exact SVD on a few weights
+ * (a third child). Inputs are written by {@link SaLoraInputs}: by default 32 layers of q_proj and v_proj
+ * (4096 × 4096) and 128 samples × 64 response tokens of safety and task features per layer, BF16.
+ * Targets for ours: ≥ {@value #MIN_SPEEDUP}× faster than the reference's algorithm, ≤ 2 GB peak RSS,
+ * every principal angle to the exact V_s and V_t ≤ {@value #MAX_ANGLE} rad.
+ *
+ * @param exactWeights how many weights (spread from the first to the last) are checked against the exact SVD
+ */
+public record SaLoraBenchmark(int layers, int dim, int samples, int tokens, int rankSafety, int rankTask, int r,
+        int exactWeights, long seed, String heap) {
+
+    public static final double MIN_SPEEDUP = 10;
+    public static final long MAX_RSS_BYTES = 2_000_000_000L;
+    public static final double MAX_ANGLE = 1e-2;
+    static final String RUN_REPORT = "bench-run.json";
+
+    public SaLoraBenchmark {
+        if (layers < 1 || dim < 1 || samples < 1 || tokens < 1) {
+            throw new IllegalArgumentException("layers, dim, samples, tokens: must be >= 1");
+        }
+        if ((long) samples * tokens * dim > Integer.MAX_VALUE / 2) {
+            throw new IllegalArgumentException("samples × tokens × dim: one feature set must stay under 2^30 values");
+        }
+        if (rankSafety < 1 || rankTask < 1 || r < 1 || Math.max(Math.max(rankSafety, rankTask), r) + 10 > Math.min(dim,
+                samples * tokens)) {
+            throw new IllegalArgumentException("rankSafety, rankTask, r: each must be >= 1 and leave room for 10 oversampling"
+                    + " columns within dim and samples × tokens");
+        }
+        if (exactWeights < 0 || exactWeights > 2 * layers) {
+            throw new IllegalArgumentException("exactWeights: must be in [0, " + 2 * layers + "], got " + exactWeights);
+        }
+        if (heap == null || !heap.matches("\\d+[kKmMgG]?")) {
+            throw new IllegalArgumentException("heap: a -Xmx size such as 1g, got " + heap);
+        }
+    }
+
+    /** One algorithm's run in its own JVM. */
+    public record Run(String algorithm, double wallSeconds, double algorithmSeconds, long peakRssBytes) {
+    }
+
+    /** Largest principal angles (radians) of one comparison, over the weights compared. */
+    public record Angles(String what, int weights, double maxVs, double maxVt) {
+        double max() {
+            return Math.max(maxVs, maxVt);
+        }
+    }
+
+    public record Report(SaLoraBenchmark bench, int cores, double setupSeconds, long setupBytes, Run ours, Run reference,
+            Run exact, Angles oursVsReference, Angles oursVsExact, Angles referenceVsExact) {
+
+        double speedup() {
+            return reference.wallSeconds() / ours.wallSeconds();
+        }
+
+        public boolean passed() {
+            return speedup() >= MIN_SPEEDUP && ours.peakRssBytes() > 0 && ours.peakRssBytes() <= MAX_RSS_BYTES
+                    && (oursVsExact == null || oursVsExact.max() <= MAX_ANGLE);
+        }
+
+        @Override
+        public String toString() {
+            SaLoraBenchmark b = bench;
+            StringBuilder sb = new StringBuilder();
+            sb.append(String.format("SaLoRA initialisation: %d layers x {q_proj, v_proj} %d x %d BF16, features %d x %d tokens x %d"
+                    + " per set and layer, r_s = %d, r_t = %d, r = %d, %d cores, -Xmx%s%n", b.layers, b.dim, b.dim, b.samples,
+                    b.tokens, b.dim, b.rankSafety, b.rankTask, b.r, cores, b.heap));
+            sb.append(String.format("features: %d latent directions, sigma_k = %.1f^k, %.0f%% isotropic noise%n",
+                    SaLoraInputs.LATENT, SaLoraInputs.DECAY, 100 * SaLoraInputs.NOISE));
+            sb.append(String.format("set-up (not timed): wrote %.2f GB in %.1f s%n%n", setupBytes / 1e9, setupSeconds));
+            sb.append(String.format("%-66s %8s %12s %12s%n", "algorithm", "wall s", "algorithm s", "peak RSS MB"));
+            for (Run r : exact == null ? List.of(ours, reference) : List.of(ours, reference, exact)) {
+                sb.append(String.format("%-66s %8.1f %12.1f %12.0f%n", r.algorithm(), r.wallSeconds(), r.algorithmSeconds(),
+                        r.peakRssBytes() / 1e6));
+            }
+            sb.append(String.format("%nreference / ours: %.1fx the wall time, %.2fx the peak RSS%n", speedup(),
+                    (double) reference.peakRssBytes() / ours.peakRssBytes()));
+            for (Angles a : Stream.of(oursVsReference, oursVsExact, referenceVsExact).filter(a -> a != null).toList()) {
+                sb.append(String.format("largest principal angle, %-22s over %3d weights: V_s %.2e rad, V_t %.2e rad%n", a.what(),
+                        a.weights(), a.maxVs(), a.maxVt()));
+            }
+            sb.append(String.format("%ntargets for ours: >= %.0fx faster %s, peak RSS <= %.1f GB %s, angles to exact <= %.0e rad %s%n",
+                    MIN_SPEEDUP, verdict(speedup() >= MIN_SPEEDUP), MAX_RSS_BYTES / 1e9,
+                    verdict(ours.peakRssBytes() > 0 && ours.peakRssBytes() <= MAX_RSS_BYTES), MAX_ANGLE,
+                    oursVsExact == null ? "(not checked: --exact-weights 0)" : verdict(oursVsExact.max() <= MAX_ANGLE)));
+            sb.append(passed() ? "PASS" : "FAIL");
+            return sb.toString();
+        }
+
+        private static String verdict(boolean ok) {
+            return ok ? "PASS" : "FAIL";
+        }
+    }
+
+    /** The weights checked against the exact SVD: {@code exactWeights} indices spread from the first to the last. */
+    List<Integer> exactIndices() {
+        int n = 2 * layers;
+        return IntStream.range(0, exactWeights).map(i -> exactWeights == 1 ? 0 : (int) Math.round(i * (n - 1.0) / (exactWeights - 1)))
+                .distinct().boxed().toList();
+    }
+
+    /**
+     * Writes the inputs under {@code dir} (a new temporary folder when null; an existing one must be
+     * empty), runs the children and compares their subspaces. Everything written is deleted at the end
+     * unless {@code keep}.
+     */
+    public Report run(Path dir, boolean keep, PrintStream log) {
+        boolean existed = dir != null && Files.isDirectory(dir);
+        Path root = prepare(dir);
+        boolean done = false;
+        try {
+            int n = samples * tokens;
+            long need = SaLoraInputs.bytes(layers, dim, n) + (256L << 20);
+            if (Files.getFileStore(root).getUsableSpace() < need) {
+                throw new IllegalArgumentException(String.format("dir: %s has too little space; the inputs need %.2f GB", root,
+                        need / 1e9));
+            }
+            Path in = Files.createDirectories(root.resolve("inputs"));
+            log.printf("writing inputs (%.2f GB) to %s ...%n", SaLoraInputs.bytes(layers, dim, n) / 1e9, in);
+            long t0 = System.nanoTime();
+            SaLoraInputs.write(in, layers, dim, n, seed);
+            double setup = (System.nanoTime() - t0) / 1e9;
+            log.printf("set-up: %.1f s%n", setup);
+            List<Integer> all = IntStream.range(0, 2 * layers).boxed().toList();
+            Run ours = child(SaLoraSubspaces.Algorithm.OURS, in, root.resolve("ours"), all, heap, log);
+            Run reference = child(SaLoraSubspaces.Algorithm.REFERENCE, in, root.resolve("reference"), all, heap, log);
+            Run exact = null;
+            Angles oe = null;
+            Angles re = null;
+            Angles or = angles("ours vs reference", root.resolve("ours"), root.resolve("reference"), all);
+            if (exactWeights > 0) {
+                exact = child(SaLoraSubspaces.Algorithm.EXACT, in, root.resolve("exact"), exactIndices(), "6g", log);
+                oe = angles("ours vs exact", root.resolve("ours"), root.resolve("exact"), exactIndices());
+                re = angles("reference vs exact", root.resolve("reference"), root.resolve("exact"), exactIndices());
+            }
+            done = true;
+            return new Report(this, Runtime.getRuntime().availableProcessors(), setup, SaLoraInputs.bytes(layers, dim, n), ours,
+                    reference, exact, or, oe, re);
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        } finally {
+            if (keep) {
+                log.println((done ? "kept " : "kept (after a failure) ") + root);
+            } else {
+                deleteTree(root, existed);
+            }
+        }
+    }
+
+    private Angles angles(String what, Path a, Path b, List<Integer> weights) {
+        double vs = 0;
+        double vt = 0;
+        try (SafetensorsFile fa = SafetensorsFile.open(a.resolve(SaLoraSubspaces.FILE));
+             SafetensorsFile fb = SafetensorsFile.open(b.resolve(SaLoraSubspaces.FILE))) {
+            for (int w : weights) {
+                String name = SaLoraSubspaces.weightName(w);
+                vs = Math.max(vs, SaLoraSubspaces.largestAngle(fa.readFloats(name + ".vs"), fb.readFloats(name + ".vs"), dim, rankSafety));
+                vt = Math.max(vt, SaLoraSubspaces.largestAngle(fa.readFloats(name + ".vt"), fb.readFloats(name + ".vt"), dim, rankTask));
+            }
+        }
+        return new Angles(what, weights.size(), vs, vt);
+    }
+
+    private Run child(SaLoraSubspaces.Algorithm algorithm, Path in, Path out, List<Integer> weights, String xmx, PrintStream log)
+            throws IOException {
+        Files.createDirectories(out);
+        log.printf("running %s in a child JVM on %d weights ...%n", algorithm.name().toLowerCase(java.util.Locale.ROOT), weights.size());
+        Path logFile = out.resolve("child.log");
+        List<String> cmd = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+                "-Xmx" + xmx, "-Dai.djl.offline=true", "-Dorg.slf4j.simpleLogger.defaultLogLevel=warn",
+                "-cp", System.getProperty("java.class.path"), SaLoraBenchmark.class.getName(), "child", algorithm.name(),
+                in.toString(), out.toString(), String.join(",", weights.stream().map(String::valueOf).toList()),
+                Integer.toString(rankSafety), Integer.toString(rankTask), Integer.toString(r), Long.toString(seed)));
+        Process p = new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(logFile.toFile()).start();
+        long t0 = System.nanoTime();
+        int rc;
+        try {
+            rc = p.waitFor();
+        } catch (InterruptedException e) {
+            p.destroyForcibly();
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException("interrupted while " + algorithm + " was running", e);
+        }
+        double wall = (System.nanoTime() - t0) / 1e9;
+        if (rc != 0 || !Files.isRegularFile(out.resolve(RUN_REPORT))) {
+            List<String> lines = Files.readAllLines(logFile);
+            throw new IllegalStateException(algorithm + " failed (exit " + rc + "); its last output:\n"
+                    + String.join("\n", lines.subList(Math.max(0, lines.size() - 30), lines.size())));
+        }
+        var r = new ObjectMapper().readTree(out.resolve(RUN_REPORT).toFile());
+        String name = switch (algorithm) {
+            case OURS -> "ours (randomized, products only, fp32, +10 columns, 4 iterations)";
+            case REFERENCE -> "reference algorithm (X·Wᵀ formed, svd_lowrank niter 30, fp32)";
+            case EXACT -> "exact (eigenvectors of the fp64 Gram matrix, " + weights.size() + " weights)";
+        };
+        Run run = new Run(name, wall, r.path("seconds").asDouble(), r.path("peak_rss_bytes").asLong(-1));
+        log.printf("  %.1f s, peak RSS %.0f MB%n", run.wallSeconds(), run.peakRssBytes() / 1e6);
+        return run;
+    }
+
+    private static Path prepare(Path dir) {
+        try {
+            if (dir == null) {
+                return Files.createTempDirectory("safetune-bench-salora-");
+            }
+            if (Files.exists(dir)) {
+                try (Stream<Path> s = Files.list(dir)) {
+                    if (s.findAny().isPresent()) {
+                        throw new IllegalArgumentException("dir: " + dir + " is not empty (the benchmark deletes what it writes"
+                                + " there, so it wants an empty or new folder)");
+                    }
+                }
+            }
+            return Files.createDirectories(dir);
+        } catch (IOException e) {
+            throw new UncheckedIOException("dir: cannot create " + dir + ": " + e.getMessage(), e);
+        }
+    }
+
+    private static void deleteTree(Path root, boolean keepRoot) {
+        if (!Files.exists(root)) {
+            return;
+        }
+        try (Stream<Path> s = Files.walk(root)) {
+            for (Path p : s.sorted(Comparator.reverseOrder()).toList()) {
+                if (!(keepRoot && p.equals(root))) {
+                    Files.deleteIfExists(p);
+                }
+            }
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot delete " + root + ": " + e.getMessage(), e);
+        }
+    }
+
+    /** The child JVM's entry point: {@code child ALGORITHM INPUTS OUT WEIGHTS R_S R_T R SEED}. */
+    public static void main(String[] args) {
+        if (args.length != 9 || !args[0].equals("child")) {
+            System.err.println("usage: SaLoraBenchmark child OURS|REFERENCE|EXACT INPUTS OUT W1,W2,... R_S R_T R SEED"
+                    + " (started by `safetune bench salora`)");
+            System.exit(2);
+        }
+        SaLoraSubspaces.Algorithm algorithm = SaLoraSubspaces.Algorithm.valueOf(args[1]);
+        Path out = Path.of(args[3]);
+        List<Integer> weights = Stream.of(args[4].split(",")).map(Integer::parseInt).toList();
+        ai.djl.engine.Engine.getInstance(); // load libtorch before timing and before setting its threads
+        ai.djl.pytorch.jni.JniUtils.setNumThreads(Runtime.getRuntime().availableProcessors());
+        long t0 = System.nanoTime();
+        SaLoraSubspaces.run(algorithm, Path.of(args[2]), out, weights, Integer.parseInt(args[5]), Integer.parseInt(args[6]),
+                Integer.parseInt(args[7]), Long.parseLong(args[8]));
+        double seconds = (System.nanoTime() - t0) / 1e9;
+        ObjectNode n = new ObjectMapper().createObjectNode();
+        n.put("algorithm", algorithm.name());
+        n.put("seconds", seconds);
+        n.put("peak_rss_bytes", SafeLoraBenchmark.procStatus("VmHWM:"));
+        AtomicFiles.writeString(out.resolve(RUN_REPORT), n.toPrettyString());
+        System.exit(0); // libtorch's threads must not keep the JVM alive
+    }
+}
