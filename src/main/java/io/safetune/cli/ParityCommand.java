@@ -14,7 +14,7 @@ import java.util.concurrent.Callable;
 @Command(name = "parity", mixinStandardHelpOptions = true,
         description = {"Compares our forward pass with transformers/PEFT on a checkpoint.",
             "EXPECTED is written by scripts/make_expected.py (the fixtures' format). Prints the largest absolute",
-            "difference per quantity; exits 1 above the tolerance."})
+            "difference per quantity; exits 1 above the tolerance. --salora and --vaccine check those methods' reference files."})
 final class ParityCommand implements Callable<Integer> {
 
     @Option(names = "--model", required = true, paramLabel = "DIR", description = "Hugging Face checkpoint folder")
@@ -33,6 +33,13 @@ final class ParityCommand implements Callable<Integer> {
     @Option(names = "--salora-tol", defaultValue = "1e-6", description = "tolerance of SaLoRA's initialisation (default ${DEFAULT-VALUE})")
     double saloraTol;
 
+    @Option(names = "--vaccine", paramLabel = "FILE", description = {"Vaccine reference file (fixtures/llama-tiny-vaccine's format,",
+        "needs --adapter): one two-pass step, eps to --vaccine-tol, losses, norms and gradients to --tol"})
+    Path vaccine;
+
+    @Option(names = "--vaccine-tol", defaultValue = "1e-5", description = "tolerance of Vaccine's eps (default ${DEFAULT-VALUE})")
+    double vaccineTol;
+
     @Option(names = "--tol", defaultValue = "1e-4", description = "tolerance (default ${DEFAULT-VALUE}; 1e-3 for bf16 weights)")
     double tol;
 
@@ -41,8 +48,21 @@ final class ParityCommand implements Callable<Integer> {
 
     @Override
     public Integer call() {
-        if ((expected == null) == (salora == null)) {
-            throw new IllegalArgumentException("parity: give --expected FILE (the forward pass) or --salora FILE (SaLoRA), one of them");
+        if ((expected != null ? 1 : 0) + (salora != null ? 1 : 0) + (vaccine != null ? 1 : 0) != 1) {
+            throw new IllegalArgumentException("parity: give --expected FILE (the forward pass), --salora FILE (SaLoRA) or "
+                    + "--vaccine FILE (Vaccine), one of them");
+        }
+        if (vaccine != null) {
+            if (adapter == null) {
+                throw new IllegalArgumentException("--adapter: needed with --vaccine (the file holds the adapter's gradients)");
+            }
+            try (CausalLM m = CausalLM.load(model, device.get()); LoraAdapter a = LoraAdapter.load(m, adapter)) {
+                io.safetune.vaccine.VaccineParity.Result r = io.safetune.vaccine.VaccineParity.run(m, vaccine);
+                r.maxAbsDiff().forEach((k, v) -> System.out.printf("%-18s max |diff| = %.3e%n", k, v));
+                boolean ok = r.passes(vaccineTol, tol);
+                System.out.printf("%s (tolerance %.1e eps, %.1e the rest)%n", ok ? "PASS" : "FAIL", vaccineTol, tol);
+                return ok ? 0 : 1;
+            }
         }
         if (salora != null) {
             if (adapter != null) {

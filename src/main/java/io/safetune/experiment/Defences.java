@@ -9,6 +9,7 @@ import io.safetune.safelora.SafeLoraSweepDefence;
 import io.safetune.salora.SaLoraDefence;
 import io.safetune.standard.PlainLora;
 import io.safetune.standard.Sft;
+import io.safetune.vaccine.VaccineDefence;
 
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -36,6 +37,7 @@ public final class Defences {
         register(new SafeLoraControl(SafeLoraControl.Kind.UNIFORM_SCALE));
         register(new SafeLoraSweepDefence());
         register(new SaLoraDefence());
+        register(new VaccineDefence());
         for (Defence<?> d : ServiceLoader.load(Defence.class)) {
             register(d);
         }

@@ -33,6 +33,16 @@ public final class StepContext {
     }
 
     /**
+     * A step outside the trainer (a method's parity check against a reference, a test): {@code batches}
+     * as the micro-batches of optimiser step {@code step} of {@code model}, its arrays in {@code manager}
+     * (the caller closes it). The trainer builds its own contexts.
+     */
+    public static StepContext of(TrainableModel model, List<CollatedBatch> batches, LossAveraging averaging,
+            NDManager manager, long step) {
+        return new StepContext(model, batches, averaging, manager, step);
+    }
+
+    /**
      * Per micro-batch weight of one response token. MICRO_BATCH_MEAN: 1 / (tokens_i · k);
      * STEP_TOKEN_MEAN: 1 / Σ tokens. A micro-batch (or step) without response tokens gets 0, not NaN.
      */

@@ -28,7 +28,8 @@ class ArchitectureTest {
         "io.safetune.engine..", "io.safetune.linalg.."};
     private static final String[] MODEL_STACK = {"io.safetune.model..", "io.safetune.lora..", "io.safetune.train.."};
     /** One package per defence (the story's defaults live in standard). */
-    private static final String[] METHODS = {"io.safetune.safelora..", "io.safetune.salora..", "io.safetune.standard.."};
+    private static final String[] METHODS = {"io.safetune.safelora..", "io.safetune.salora..", "io.safetune.standard..",
+        "io.safetune.vaccine.."};
     private static final String[] ABOVE_METHODS = {"io.safetune.experiment..", "io.safetune.lab..", "io.safetune.cli..",
         "io.safetune.bench..", "io.safetune.kernel.."};
 

@@ -38,7 +38,8 @@ public final class KernelSpec {
 
     /** Packages the start-up script imports, in order, when the classpath has them. */
     public static final List<String> WANTED_IMPORTS = List.of(
-            "io.safetune.lab", "io.safetune.display", "io.safetune.safelora", "io.safetune.salora", "io.safetune.eval",
+            "io.safetune.lab", "io.safetune.display", "io.safetune.safelora", "io.safetune.salora", "io.safetune.vaccine",
+            "io.safetune.eval",
             "io.safetune.model", "io.safetune.lora", "io.safetune.train", "io.safetune.data.microworld",
             "io.safetune.experiment", "tech.tablesaw.api", "org.knowm.xchart", "java.nio.file", "java.util");
 
