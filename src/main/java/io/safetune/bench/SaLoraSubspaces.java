@@ -56,11 +56,13 @@ final class SaLoraSubspaces {
 
     /**
      * Runs {@code algorithm} over the weights in {@code weights} (indices, in order) of the inputs in
-     * {@code in}, writing their subspaces to {@code out}/{@value #FILE}.
+     * {@code in}, writing their subspaces to {@code out}/{@value #FILE}; {@code powerIterations} is ours'
+     * (the others ignore it).
      */
-    static void run(Algorithm algorithm, Path in, Path out, List<Integer> weights, int rankSafety, int rankTask, int r, long seed) {
-        SaLoraSettings s = new SaLoraSettings(rankSafety, rankTask, null, null, SaLoraSettings.Svd.RANDOMIZED, null, null, null,
-                null, SaLoraSettings.Precision.FP32);
+    static void run(Algorithm algorithm, Path in, Path out, List<Integer> weights, int rankSafety, int rankTask, int r, long seed,
+            int powerIterations) {
+        SaLoraSettings s = new SaLoraSettings(rankSafety, rankTask, null, null, SaLoraSettings.Svd.RANDOMIZED, null, powerIterations,
+                null, null, SaLoraSettings.Precision.FP32);
         List<SafetensorsWriter.Entry> entries = new ArrayList<>();
         Random plain = new Random(seed);
         int layer = -1;

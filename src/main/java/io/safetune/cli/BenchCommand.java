@@ -131,6 +131,10 @@ final class BenchCommand implements Runnable {
         @Option(names = "--rank", defaultValue = "16", description = "LoRA r (default ${DEFAULT-VALUE})")
         int rank;
 
+        @Option(names = "--power-iterations", split = ",", defaultValue = "4",
+                description = "ours' power iterations, one child each; the first is held to the targets (default ${DEFAULT-VALUE}, SaLoRA's)")
+        java.util.List<Integer> powerIterations;
+
         @Option(names = "--exact-weights", defaultValue = "2",
                 description = "weights checked against the exact SVD, first to last (default ${DEFAULT-VALUE}; about a minute each at d = 4096)")
         int exactWeights;
@@ -149,7 +153,8 @@ final class BenchCommand implements Runnable {
 
         @Override
         public Integer call() {
-            SaLoraBenchmark b = new SaLoraBenchmark(layers, dim, samples, tokens, rankSafety, rankTask, rank, exactWeights, seed, heap);
+            SaLoraBenchmark b = new SaLoraBenchmark(layers, dim, samples, tokens, rankSafety, rankTask, rank, powerIterations,
+                    exactWeights, seed, heap);
             SaLoraBenchmark.Report r = b.run(dir, keep, System.err);
             System.out.println(r);
             return r.passed() ? 0 : 1;

@@ -29,7 +29,7 @@ class SaLoraBenchmarkTest {
         List<Integer> all = IntStream.range(0, 2 * layers).boxed().toList();
         for (SaLoraSubspaces.Algorithm a : SaLoraSubspaces.Algorithm.values()) {
             Files.createDirectories(tmp.resolve(a.name()));
-            SaLoraSubspaces.run(a, in, tmp.resolve(a.name()), all, 8, 8, 4, 0);
+            SaLoraSubspaces.run(a, in, tmp.resolve(a.name()), all, 8, 8, 4, 0, 4);
         }
         try (SafetensorsFile ours = SafetensorsFile.open(tmp.resolve("OURS").resolve(SaLoraSubspaces.FILE));
              SafetensorsFile exact = SafetensorsFile.open(tmp.resolve("EXACT").resolve(SaLoraSubspaces.FILE));
@@ -69,12 +69,14 @@ class SaLoraBenchmarkTest {
     @Test
     void badSettingsNameTheField() {
         IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
-                () -> new SaLoraBenchmark(2, 64, 4, 8, 32, 8, 4, 1, 0, "1g"));
+                () -> new SaLoraBenchmark(2, 64, 4, 8, 32, 8, 4, List.of(4), 1, 0, "1g"));
         assertTrue(e.getMessage().startsWith("rankSafety"), e.getMessage());
-        e = assertThrows(IllegalArgumentException.class, () -> new SaLoraBenchmark(2, 64, 4, 8, 8, 8, 4, 5, 0, "1g"));
+        e = assertThrows(IllegalArgumentException.class, () -> new SaLoraBenchmark(2, 64, 4, 8, 8, 8, 4, List.of(4), 5, 0, "1g"));
         assertTrue(e.getMessage().startsWith("exactWeights"), e.getMessage());
-        e = assertThrows(IllegalArgumentException.class, () -> new SaLoraBenchmark(2, 64, 4, 8, 8, 8, 4, 1, 0, "lots"));
+        e = assertThrows(IllegalArgumentException.class, () -> new SaLoraBenchmark(2, 64, 4, 8, 8, 8, 4, List.of(4), 1, 0, "lots"));
         assertTrue(e.getMessage().startsWith("heap"), e.getMessage());
-        assertEquals(List.of(0, 63), new SaLoraBenchmark(32, 4096, 128, 64, 32, 32, 16, 2, 0, "1g").exactIndices());
+        e = assertThrows(IllegalArgumentException.class, () -> new SaLoraBenchmark(2, 64, 4, 8, 8, 8, 4, List.of(), 1, 0, "1g"));
+        assertTrue(e.getMessage().startsWith("powerIterations"), e.getMessage());
+        assertEquals(List.of(0, 63), new SaLoraBenchmark(32, 4096, 128, 64, 32, 32, 16, List.of(4), 2, 0, "1g").exactIndices());
     }
 }
