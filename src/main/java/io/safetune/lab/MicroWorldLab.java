@@ -163,6 +163,65 @@ public final class MicroWorldLab {
         return Json.read(fineTuned(p, defence).resolve(FineTuneDefence.DRIFT_FILE), DriftSeries.class);
     }
 
+    /** The base model aligned by the experiment's combination labelled {@code defence} ("none": the default SFT). */
+    public Path aligned(String defence) {
+        return story.aligned(seed, labelled(defence)).dir();
+    }
+
+    /** The story's scores of that aligned model, before any attack. */
+    public Evaluation.Scores alignedScores(String defence) {
+        return story.scoresWithSamples(seed, story.aligned(seed, labelled(defence)), null);
+    }
+
+    /** The aligned models of {@code defences} side by side: harm and utility on separate charts. */
+    public Evaluation.Comparison compareAligned(List<String> defences) {
+        Object[] pairs = new Object[2 * defences.size()];
+        for (int i = 0; i < defences.size(); i++) {
+            pairs[2 * i] = defences.get(i);
+            pairs[2 * i + 1] = alignedScores(defences.get(i));
+        }
+        return Evaluation.compare(pairs);
+    }
+
+    /** What Vaccine's alignment recorded for the combination labelled {@code defence}: settings and per step ‖g‖. */
+    public io.safetune.vaccine.VaccineDefence.Report vaccineReport(String defence) {
+        return Json.read(aligned(defence).resolve(io.safetune.vaccine.VaccineDefence.REPORT),
+                io.safetune.vaccine.VaccineDefence.Report.class);
+    }
+
+    /** HED per layer between {@code defence}'s aligned model and that model + its attack at p. */
+    public DriftResult hed(double p, String defence) {
+        try (CausalLM ref = CausalLM.load(aligned(defence)); CausalLM other = CausalLM.load(aligned(defence));
+                LoraAdapter a = LoraAdapter.load(other, fineTuned(p, defence))) {
+            return EmbeddingDrift.between(ref, other, hedInputs(), DriftConfig.defaults());
+        }
+    }
+
+    /**
+     * The dose curve of the combination labelled {@code defence}: per p, the story's scores of its attack
+     * (the evaluation stages reproduce makes) and HED against its own aligned model.
+     */
+    public DoseCurve doseCurve(List<Double> fractions, String defence) {
+        Combination c = labelled(defence);
+        String task = config().attack().family().word();
+        List<DoseCurve.Point> points = new ArrayList<>();
+        for (double p : fractions) {
+            Evaluation.Scores s = story.scores(seed, story.aligned(seed, c), story.fineTuned(seed, p, c));
+            points.add(new DoseCurve.Point(p, s.harmfulScore(), s.complianceRate(), s.accuracy().getOrDefault(task, 0.0),
+                    hed(p, defence).value(DriftAggregate.MEAN_L2)));
+        }
+        return new DoseCurve(String.format(Locale.ROOT, "micro-world, %s, seed %d, n = %d harmful prompts, %d HED inputs",
+                defence, seed, heldOutHarmfulCount(), config().eval().hedSamples()), points);
+    }
+
+    /** {@link #doseCurve(List, String)} of each of {@code defences}, side by side. */
+    public DoseCurves compareDoseCurves(List<Double> fractions, List<String> defences) {
+        java.util.Map<String, DoseCurve> curves = new java.util.LinkedHashMap<>();
+        defences.forEach(d -> curves.put(d, doseCurve(fractions, d)));
+        return new DoseCurves(String.format(Locale.ROOT, "micro-world, seed %d, n = %d harmful prompts, %d HED inputs", seed,
+                heldOutHarmfulCount(), config().eval().hedSamples()), curves);
+    }
+
     /** The experiment's combination labelled {@code defence} at the fine-tune slot, or an error listing them. */
     private Combination labelled(String defence) {
         return story.config().combinations().stream().filter(c -> c.labelUpTo(Slot.FINE_TUNE).equals(defence)).findFirst()
