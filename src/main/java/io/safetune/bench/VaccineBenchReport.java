@@ -124,6 +124,9 @@ public record VaccineBenchReport(VaccineBenchmark bench, List<ShapeResult> shape
             List<VariantResult> p = plains();
             sb.append(String.format("two-pass: steps of the run (in the window). plain again / plain: mean %.3fx; final losses %s%n",
                     plainDrift(), p.get(0).finalLoss() == p.get(p.size() - 1).finalLoss() ? "equal" : "differ"));
+            sb.append(String.format("RSS: the process's, after the variant's step %d and its last; growth (own) sums the change "
+                    + "over its own steps %d..%d only (interleaved, the other variants' models live in between)%n",
+                    VaccineBenchmark.RSS_FROM_STEP, VaccineBenchmark.RSS_FROM_STEP + 1, windowLast));
             return sb.toString();
         }
     }
