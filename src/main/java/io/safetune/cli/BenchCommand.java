@@ -3,6 +3,8 @@ package io.safetune.cli;
 import io.safetune.bench.SaLoraBenchmark;
 import io.safetune.bench.SafeLoraBenchmark;
 import io.safetune.bench.TrainBenchmark;
+import io.safetune.bench.VaccineBenchReport;
+import io.safetune.bench.VaccineBenchmark;
 import io.safetune.safelora.SafeLoraConfig;
 
 import picocli.CommandLine;
@@ -11,10 +13,12 @@ import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 import java.nio.file.Path;
+import java.util.List;
 import java.util.concurrent.Callable;
 
 @Command(name = "bench", mixinStandardHelpOptions = true, description = "Benchmarks that print figures.",
-        subcommands = {BenchCommand.Train.class, BenchCommand.SafeLoraBench.class, BenchCommand.SaLoraBench.class})
+        subcommands = {BenchCommand.Train.class, BenchCommand.SafeLoraBench.class, BenchCommand.SaLoraBench.class,
+            BenchCommand.VaccineBench.class})
 final class BenchCommand implements Runnable {
 
     @CommandLine.Spec
@@ -156,6 +160,67 @@ final class BenchCommand implements Runnable {
             SaLoraBenchmark b = new SaLoraBenchmark(layers, dim, samples, tokens, rankSafety, rankTask, rank, powerIterations,
                     exactWeights, seed, heap);
             SaLoraBenchmark.Report r = b.run(dir, keep, System.err);
+            System.out.println(r);
+            return r.passed() ? 0 : 1;
+        }
+    }
+
+    @Command(name = "vaccine", mixinStandardHelpOptions = true,
+            description = {"Vaccine's alignment step against a plain one (issue #12), every weight trained",
+                "(AdamW) on seeded synthetic batches through the real Trainer, per shape: plain,",
+                "Vaccine (K=1), the cheaper variant at each --refresh K, [the random control,] plain",
+                "again, interleaved in turns of --chunk steps on one JVM. Prints median and mean",
+                "step over the timed window (the last whole refresh cycles after --warmup), the",
+                "ratios to plain, RSS at step 10 and the last step; exits 1 when a target is missed",
+                "(Vaccine mean <= 1.9x plain, K=100 mean <= 1.05x, RSS growth <= 5%)."})
+    static final class VaccineBench implements Callable<Integer> {
+
+        @Option(names = "--steps", defaultValue = "500", description = "optimiser steps per variant (default ${DEFAULT-VALUE})")
+        int steps;
+
+        @Option(names = "--warmup", defaultValue = "20", description = "steps never timed, >= 10 (default ${DEFAULT-VALUE})")
+        int warmup;
+
+        @Option(names = "--shapes", split = ",", defaultValue = "micro-world,d512",
+                description = "micro-world (d=128, 4 layers, 4 heads, FFN 344, seq 40, batch 64) and/or d512 "
+                        + "(8 layers, 8 heads, FFN 1376, vocab 8192, seq 128, batch 8) (default ${DEFAULT-VALUE})")
+        List<String> shapes;
+
+        @Option(names = "--batch", description = "examples per step on every shape (default: each shape's own)")
+        Integer batch;
+
+        @Option(names = "--threads", defaultValue = "2", description = "libtorch intra-op threads (default ${DEFAULT-VALUE})")
+        int threads;
+
+        @Option(names = "--refresh", split = ",", defaultValue = "10,100",
+                description = "K's of the cheaper variant (default ${DEFAULT-VALUE})")
+        List<Integer> refresh;
+
+        @Option(names = "--rho", defaultValue = "2", description = "rho (default ${DEFAULT-VALUE})")
+        double rho;
+
+        @Option(names = "--chunk", defaultValue = "50",
+                description = "steps per turn when interleaving variants; 0 = back to back, one model alive at a time (default ${DEFAULT-VALUE})")
+        int chunk;
+
+        @Option(names = "--control", description = "also time the random control (one pass, Gaussian epsilon)")
+        boolean control;
+
+        @Option(names = "--seed", defaultValue = "0", description = "of the model, the data and the trainer (default ${DEFAULT-VALUE})")
+        long seed;
+
+        @Mixin
+        DeviceOption device;
+
+        @Override
+        public Integer call() {
+            List<VaccineBenchmark.ModelShape> resolved = shapes.stream().map(VaccineBenchmark.Preset::parse)
+                    .map(VaccineBenchmark.Preset::shape).map(s -> batch == null ? s : s.withBatch(batch)).toList();
+            VaccineBenchmark b = new VaccineBenchmark(resolved, steps, warmup, chunk, threads, refresh, rho, control, seed,
+                    device.get()); // validated before libtorch loads
+            ai.djl.engine.Engine.getInstance(); // load libtorch before setting its thread count
+            ai.djl.pytorch.jni.JniUtils.setNumThreads(threads);
+            VaccineBenchReport r = b.run(System.err);
             System.out.println(r);
             return r.passed() ? 0 : 1;
         }
