@@ -12,7 +12,6 @@ import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
-import java.util.Comparator;
 import java.util.List;
 import java.util.stream.IntStream;
 import java.util.stream.Stream;
@@ -158,7 +157,7 @@ public record SaLoraBenchmark(int layers, int dim, int samples, int tokens, int 
      */
     public Report run(Path dir, boolean keep, PrintStream log) {
         boolean existed = dir != null && Files.isDirectory(dir);
-        Path root = prepare(dir);
+        Path root = ChildJvm.prepare(dir, "safetune-bench-salora-");
         boolean done = false;
         try {
             int n = samples * tokens;
@@ -199,7 +198,7 @@ public record SaLoraBenchmark(int layers, int dim, int samples, int tokens, int 
             if (keep) {
                 log.println((done ? "kept " : "kept (after a failure) ") + root);
             } else {
-                deleteTree(root, existed);
+                ChildJvm.deleteTree(root, existed);
             }
         }
     }
@@ -222,72 +221,20 @@ public record SaLoraBenchmark(int layers, int dim, int samples, int tokens, int 
             PrintStream log) throws IOException {
         Files.createDirectories(out);
         log.printf("running %s in a child JVM on %d weights ...%n", out.getFileName(), weights.size());
-        Path logFile = out.resolve("child.log");
-        List<String> cmd = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-                "-Xmx" + xmx, "-Dai.djl.offline=true", "-Dorg.slf4j.simpleLogger.defaultLogLevel=warn",
-                "-cp", System.getProperty("java.class.path"), SaLoraBenchmark.class.getName(), "child", algorithm.name(),
-                in.toString(), out.toString(), String.join(",", weights.stream().map(String::valueOf).toList()),
-                Integer.toString(rankSafety), Integer.toString(rankTask), Integer.toString(r), Long.toString(seed),
-                Integer.toString(iterations)));
-        Process p = new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(logFile.toFile()).start();
-        long t0 = System.nanoTime();
-        int rc;
-        try {
-            rc = p.waitFor();
-        } catch (InterruptedException e) {
-            p.destroyForcibly();
-            Thread.currentThread().interrupt();
-            throw new IllegalStateException("interrupted while " + algorithm + " was running", e);
-        }
-        double wall = (System.nanoTime() - t0) / 1e9;
-        if (rc != 0 || !Files.isRegularFile(out.resolve(RUN_REPORT))) {
-            List<String> lines = Files.readAllLines(logFile);
-            throw new IllegalStateException(algorithm + " failed (exit " + rc + "); its last output:\n"
-                    + String.join("\n", lines.subList(Math.max(0, lines.size() - 30), lines.size())));
-        }
-        var r = new ObjectMapper().readTree(out.resolve(RUN_REPORT).toFile());
+        ChildJvm.Result result = ChildJvm.run(out.getFileName().toString(), List.of("-Xmx" + xmx), SaLoraBenchmark.class,
+                List.of("child", algorithm.name(), in.toString(), out.toString(),
+                        String.join(",", weights.stream().map(String::valueOf).toList()), Integer.toString(rankSafety),
+                        Integer.toString(rankTask), Integer.toString(r), Long.toString(seed), Integer.toString(iterations)),
+                out.resolve("child.log"), out.resolve(RUN_REPORT));
         String name = switch (algorithm) {
             case OURS -> "ours (randomized, products only, fp32, +10 columns, " + iterations + " iterations)";
             case REFERENCE -> "reference algorithm (X·Wᵀ formed, svd_lowrank niter 30, fp32)";
             case EXACT -> "exact (eigenvectors of the fp64 Gram matrix, " + weights.size() + " weights)";
         };
-        Run run = new Run(name, wall, r.path("seconds").asDouble(), r.path("peak_rss_bytes").asLong(-1));
+        Run run = new Run(name, result.wallSeconds(), result.report().path("seconds").asDouble(),
+                result.report().path("peak_rss_bytes").asLong(-1));
         log.printf("  %.1f s, peak RSS %.0f MB%n", run.wallSeconds(), run.peakRssBytes() / 1e6);
         return run;
-    }
-
-    private static Path prepare(Path dir) {
-        try {
-            if (dir == null) {
-                return Files.createTempDirectory("safetune-bench-salora-");
-            }
-            if (Files.exists(dir)) {
-                try (Stream<Path> s = Files.list(dir)) {
-                    if (s.findAny().isPresent()) {
-                        throw new IllegalArgumentException("dir: " + dir + " is not empty (the benchmark deletes what it writes"
-                                + " there, so it wants an empty or new folder)");
-                    }
-                }
-            }
-            return Files.createDirectories(dir);
-        } catch (IOException e) {
-            throw new UncheckedIOException("dir: cannot create " + dir + ": " + e.getMessage(), e);
-        }
-    }
-
-    private static void deleteTree(Path root, boolean keepRoot) {
-        if (!Files.exists(root)) {
-            return;
-        }
-        try (Stream<Path> s = Files.walk(root)) {
-            for (Path p : s.sorted(Comparator.reverseOrder()).toList()) {
-                if (!(keepRoot && p.equals(root))) {
-                    Files.deleteIfExists(p);
-                }
-            }
-        } catch (IOException e) {
-            throw new UncheckedIOException("cannot delete " + root + ": " + e.getMessage(), e);
-        }
     }
 
     /** The child JVM's entry point: {@code child ALGORITHM INPUTS OUT WEIGHTS R_S R_T R SEED ITERATIONS}. */

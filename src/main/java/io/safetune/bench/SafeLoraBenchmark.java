@@ -1,6 +1,5 @@
 package io.safetune.bench;
 
-import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 
@@ -13,10 +12,7 @@ import java.io.PrintStream;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.ArrayList;
-import java.util.Comparator;
 import java.util.List;
-import java.util.stream.Stream;
 
 /**
  * Safe LoRA at a real model's scale, ours against the reference's dense algorithm. It writes
@@ -130,7 +126,7 @@ public record SafeLoraBenchmark(int layers, int dim, int rank, SafeLoraConfig co
      */
     public Report run(Path dir, boolean keep, PrintStream log) {
         boolean existed = dir != null && Files.isDirectory(dir);
-        Path root = prepare(dir);
+        Path root = ChildJvm.prepare(dir, "safetune-bench-safelora-");
         boolean done = false;
         try {
             int cores = Runtime.getRuntime().availableProcessors();
@@ -160,7 +156,7 @@ public record SafeLoraBenchmark(int layers, int dim, int rank, SafeLoraConfig co
             if (keep) {
                 log.println((done ? "kept " : "kept (after a failure) ") + root);
             } else {
-                deleteTree(root, existed);
+                ChildJvm.deleteTree(root, existed);
             }
         }
     }
@@ -168,44 +164,6 @@ public record SafeLoraBenchmark(int layers, int dim, int rank, SafeLoraConfig co
     /** Bytes of the two checkpoints and the adapter. */
     public long setupBytes() {
         return 2L * layers * 2 * dim * dim * 2 + 2L * layers * 2 * dim * rank * 4;
-    }
-
-    private static Path prepare(Path dir) {
-        try {
-            if (dir == null) {
-                return Files.createTempDirectory("safetune-bench-safelora-");
-            }
-            if (Files.exists(dir)) {
-                if (!Files.isDirectory(dir)) {
-                    throw new IllegalArgumentException("dir: " + dir + " exists and is not a folder");
-                }
-                try (Stream<Path> s = Files.list(dir)) {
-                    if (s.findAny().isPresent()) {
-                        throw new IllegalArgumentException("dir: " + dir + " is not empty (the benchmark deletes what it"
-                                + " writes there, so it wants an empty or new folder)");
-                    }
-                }
-            }
-            return Files.createDirectories(dir);
-        } catch (IOException e) {
-            throw new UncheckedIOException("dir: cannot create " + dir + ": " + e.getMessage(), e);
-        }
-    }
-
-    /** Deletes what the benchmark wrote under {@code root}, and {@code root} itself unless it was there before. */
-    private static void deleteTree(Path root, boolean keepRoot) {
-        if (!Files.exists(root)) {
-            return;
-        }
-        try (Stream<Path> s = Files.walk(root)) {
-            for (Path p : s.sorted(Comparator.reverseOrder()).toList()) {
-                if (!(keepRoot && p.equals(root))) {
-                    Files.deleteIfExists(p);
-                }
-            }
-        } catch (IOException e) {
-            throw new UncheckedIOException("cannot delete " + root + ": " + e.getMessage(), e);
-        }
     }
 
     /**
@@ -216,32 +174,13 @@ public record SafeLoraBenchmark(int layers, int dim, int rank, SafeLoraConfig co
      * reader's cost, not the algorithm's.
      */
     private Run child(String algorithm, SafeLoraCheckpoints.Written w, Path out, Path logFile) throws IOException {
-        List<String> cmd = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-                "-Xmx" + heap, "-XX:MaxDirectMemorySize=" + Math.max(256L << 20, 3L * dim * dim * 4), "-Dai.djl.offline=true",
-                "-Dorg.slf4j.simpleLogger.defaultLogLevel=warn",
-                "-cp", System.getProperty("java.class.path"), SafeLoraBenchmark.class.getName(), "child", algorithm,
-                w.base().toString(), w.aligned().toString(), w.adapter().toString(), out.toString(),
-                config.mode().name(), Integer.toString(config.numProjLayers()), Double.toString(config.tau())));
-        Process p = new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(logFile.toFile()).start();
-        long t0 = System.nanoTime();
-        int rc;
-        try {
-            rc = p.waitFor();
-        } catch (InterruptedException e) {
-            p.destroyForcibly();
-            Thread.currentThread().interrupt();
-            throw new IllegalStateException("interrupted while " + algorithm + " was running", e);
-        }
-        double wall = (System.nanoTime() - t0) / 1e9;
-        if (rc != 0 || !Files.isRegularFile(out.resolve(RUN_REPORT))) {
-            List<String> lines = Files.readAllLines(logFile);
-            throw new IllegalStateException(algorithm + " failed (exit " + rc + "); its last output:\n"
-                    + String.join("\n", lines.subList(Math.max(0, lines.size() - 30), lines.size())));
-        }
-        JsonNode r = new ObjectMapper().readTree(out.resolve(RUN_REPORT).toFile());
+        ChildJvm.Result r = ChildJvm.run(algorithm, List.of("-Xmx" + heap, "-XX:MaxDirectMemorySize=" + Math.max(256L << 20,
+                3L * dim * dim * 4)), SafeLoraBenchmark.class, List.of("child", algorithm, w.base().toString(), w.aligned().toString(),
+                w.adapter().toString(), out.toString(), config.mode().name(), Integer.toString(config.numProjLayers()),
+                Double.toString(config.tau())), logFile, out.resolve(RUN_REPORT));
         String name = algorithm.equals("ours") ? "ours (SafeLora.apply, C never formed)"
                 : "reference algorithm (dense C, libtorch fp32)";
-        return new Run(name, wall, r.path("seconds").asDouble(), r.path("peak_rss_bytes").asLong(-1));
+        return new Run(name, r.wallSeconds(), r.report().path("seconds").asDouble(), r.report().path("peak_rss_bytes").asLong(-1));
     }
 
     /**
