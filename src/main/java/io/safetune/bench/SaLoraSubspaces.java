@@ -104,16 +104,9 @@ final class SaLoraSubspaces {
             double[] vs = lowRank(m, xs, w, dim, rs, seed).v();
             RandomizedSvd.Triplets t = lowRank(m, xt, w, dim, rt, seed + 1);
             RandomizedSvd.Triplets ws = RandomizedSvd.randomized(TorchProducts.of(w), r, 0, REFERENCE_ITERATIONS, seed + 2);
-            double[] uSqrt = ws.u().clone();
-            double[] a0 = new double[r * dim];
-            for (int j = 0; j < r; j++) {
-                double root = Math.sqrt(ws.s()[j]);
-                for (int i = 0; i < dim; i++) {
-                    uSqrt[i * r + j] *= root;
-                    a0[j * dim + i] = root * ws.v()[i * r + j];
-                }
-            }
-            double[] b0 = RandomizedSvd.Dense.mult(t.v(), dim, rt, RandomizedSvd.Dense.multTransA(t.v(), dim, rt, uSqrt, r), r);
+            double[][] ba = SaLora.taskInit(t.v(), rt, ws, dim, dim, r);
+            double[] b0 = ba[0];
+            double[] a0 = ba[1];
             new SaLora.WeightInit(null, dim, dim, r, rs, vs, t.v(), b0, a0, 1.0, new double[0], t.s(), ws.s(),
                     SaLoraSettings.Precision.FP32).residual(weight);
             return new double[][] {vs, t.v()};
@@ -124,7 +117,6 @@ final class SaLoraSubspaces {
         try (NDManager sub = m.newSubManager()) {
             NDArray xa = sub.create(x, new Shape(x.length / dim, dim));
             NDArray formed = xa.matMul(w.transpose()); // n × d_out, float32: the reference's score matrix
-            formed.attach(sub);
             return RandomizedSvd.randomized(TorchProducts.of(formed), q, 0, REFERENCE_ITERATIONS, seed);
         }
     }

@@ -181,19 +181,9 @@ public final class SaLora {
                 vt = d.v();
                 RandomizedSvd.Triplets ws = products.weightSvd(r, s, seed + 2);
                 weightSingular = ws.s();
-                double[] uSqrt = ws.u().clone(); // U_r √S_r
-                a0 = new double[r * dIn]; // √S_r V_rᵀ
-                for (int j = 0; j < r; j++) {
-                    double root = Math.sqrt(ws.s()[j]);
-                    for (int row = 0; row < dOut; row++) {
-                        uSqrt[row * r + j] *= root;
-                    }
-                    for (int c = 0; c < dIn; c++) {
-                        a0[j * dIn + c] = root * ws.v()[c * r + j];
-                    }
-                }
-                // B₀ = V_t (V_tᵀ U_r √S_r)
-                b0 = Dense.mult(d.v(), dOut, d.k(), Dense.multTransA(d.v(), dOut, d.k(), uSqrt, r), r);
+                double[][] ba = taskInit(d.v(), d.k(), ws, dOut, dIn, r);
+                b0 = ba[0];
+                a0 = ba[1];
             } else {
                 // LoRA's own start: A ~ U(-1/√d_in, 1/√d_in), B = 0
                 a0 = new double[r * dIn];
@@ -206,6 +196,28 @@ public final class SaLora {
             return new WeightInit(t.name(), dOut, dIn, r, rs, vs, vt, b0, a0, scaling, safetySingular, taskSingular, weightSingular,
                     s.precision());
         }
+    }
+
+    /**
+     * The task-specific initialisation from V_t (d_out × r_t) and W's top-r triplets:
+     * B₀ = V_t V_tᵀ U_r √S_r (d_out × r) and A₀ = √S_r V_rᵀ (r × d_in), row-major.
+     *
+     * @return {B₀, A₀}
+     */
+    public static double[][] taskInit(double[] vt, int rt, RandomizedSvd.Triplets ws, int dOut, int dIn, int r) {
+        double[] uSqrt = ws.u().clone(); // U_r √S_r
+        double[] a0 = new double[r * dIn]; // √S_r V_rᵀ
+        for (int j = 0; j < r; j++) {
+            double root = Math.sqrt(ws.s()[j]);
+            for (int row = 0; row < dOut; row++) {
+                uSqrt[row * r + j] *= root;
+            }
+            for (int c = 0; c < dIn; c++) {
+                a0[j * dIn + c] = root * ws.v()[c * r + j];
+            }
+        }
+        // B₀ = V_t (V_tᵀ U_r √S_r)
+        return new double[][] {Dense.mult(vt, dOut, rt, Dense.multTransA(vt, dOut, rt, uSqrt, r), r), a0};
     }
 
     /** C·M for M d_out × c: M − V_s (V_sᵀ M); M itself when V_s is null. */
