@@ -119,9 +119,10 @@ public record ExperimentConfig(String name, List<Long> seeds, ModelSpec model, T
                             + c.labelUpTo(slot) + "' like another entry's with other settings (give it a name)");
                 }
             }
-            if (real != null && c.defended(io.safetune.method.Slot.ALIGN)) {
-                throw new IllegalArgumentException("defences[" + i + "].align: a real experiment has no alignment set "
-                        + "(real.checkpoint is the aligned model); fill the fineTune or post slot");
+            if (real != null && real.alignment() == null && c.defended(io.safetune.method.Slot.ALIGN)) {
+                throw new IllegalArgumentException("defences[" + i + "].align: this real experiment has no alignment set "
+                        + "(real.checkpoint is the aligned model); set real.alignment and real.base, or fill the fineTune or "
+                        + "post slot");
             }
             for (double p : c.fractions() == null ? List.<Double>of() : c.fractions()) {
                 if (!attackFractions.contains(p) && !dose.contains(p)) {

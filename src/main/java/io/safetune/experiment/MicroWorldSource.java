@@ -146,6 +146,11 @@ final class MicroWorldSource implements Source {
     }
 
     @Override
+    public io.safetune.method.AlignFlow alignFlow() {
+        return io.safetune.method.AlignFlow.FULL;
+    }
+
+    @Override
     public Object alignmentKey(long seed) {
         return config.world().world(seed);
     }

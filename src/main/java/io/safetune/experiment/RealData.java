@@ -26,7 +26,7 @@ import java.util.Set;
 import java.util.function.Consumer;
 
 /**
- * The four datasets of a real experiment, read through their manifests. {@link #open} checks, before any
+ * The four datasets (five with an alignment set) of a real experiment, read through their manifests. {@link #open} checks, before any
  * stage runs, everything that can be checked without reading the data: that each manifest and split
  * exists, that each file is in the data directory, and that an unpinned file is allowed; a run that
  * would fail on its third dataset after an hour of evaluation fails at once instead. Every error names
@@ -38,8 +38,8 @@ import java.util.function.Consumer;
  */
 final class RealData {
 
-    /** The fields of {@link RealSpec} that name datasets, in the order they are checked. */
-    static final List<String> FIELDS = List.of("harmfulTrain", "task", "harmfulEval", "taskEval");
+    /** The fields of {@link RealSpec} that name datasets, in the order they are checked (alignment only when set). */
+    static final List<String> FIELDS = List.of("harmfulTrain", "task", "harmfulEval", "taskEval", "alignment");
 
     private final Path dataDir;
     private final boolean allowUnpinned;
@@ -60,13 +60,18 @@ final class RealData {
         refs.put("task", spec.task());
         refs.put("harmfulEval", spec.harmfulEval());
         refs.put("taskEval", spec.taskEval());
+        if (spec.alignment() != null) {
+            refs.put("alignment", spec.alignment());
+        }
     }
 
     /** The datasets of {@code spec}, checked; notices (unpinned files' hashes) go to {@code notices}. */
     static RealData open(RealSpec spec, Consumer<String> notices) {
         RealData d = new RealData(spec, notices);
         for (String field : FIELDS) {
-            d.check(field);
+            if (d.refs.containsKey(field)) {
+                d.check(field);
+            }
         }
         return d;
     }
@@ -186,6 +191,26 @@ final class RealData {
         return set;
     }
 
+    /**
+     * The alignment set: the first {@code count} records of {@code real.alignment} that pass its filter, in
+     * file order (as Vaccine's reference takes the first 2000 safe 30k_train rows), as prompt/response pairs.
+     */
+    List<PromptResponse> alignmentSet(int count) {
+        List<PromptResponse> out = new ArrayList<>(count);
+        for (DataRecord r : load("alignment", options().withLimit(count))) {
+            try {
+                out.add(r.toPromptResponse());
+            } catch (IllegalStateException e) {
+                throw new IllegalArgumentException("real.alignment: " + e.getMessage(), e);
+            }
+        }
+        if (out.size() < count) {
+            throw new IllegalArgumentException("real.alignmentSamples: " + count + " asked for, but real.alignment ("
+                    + refs.get("alignment") + ") has only " + out.size() + " records");
+        }
+        return out;
+    }
+
     private List<PromptResponse> sample(String field, int count, long seed) {
         if (count == 0) {
             return List.of();
@@ -213,8 +238,8 @@ final class RealData {
 
     private List<DataRecord> load(String field, LoadOptions options) {
         DatasetRef ref = refs.get(field);
-        LoadOptions o = RealSpec.UNSAFE_ONLY.equals(ref.filter())
-                ? options.withFilter(r -> Boolean.FALSE.equals(r.isSafe())) : options;
+        LoadOptions o = RealSpec.UNSAFE_ONLY.equals(ref.filter()) ? options.withFilter(r -> Boolean.FALSE.equals(r.isSafe()))
+                : RealSpec.SAFE_ONLY.equals(ref.filter()) ? options.withFilter(r -> Boolean.TRUE.equals(r.isSafe())) : options;
         try {
             return DatasetLoader.load(manifests.get(field), ref.split(), dataDir, o);
         } catch (RuntimeException e) {

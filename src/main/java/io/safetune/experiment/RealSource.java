@@ -42,6 +42,10 @@ import java.util.stream.Stream;
  * that changing how models are scored never retrains an attack. This stands in for Vaccine's "alignment
  * data inputs": harmful prompts paired with refusals.
  *
+ * <p>With {@code real.alignment} the aligned models are the story's own: real.base aligned by each align
+ * filler on the first {@code real.alignmentSamples} records of that set, encoded as the attack's are
+ * (chat template, EOS), each seed a stage of its own.
+ *
  * <p>The micro-world's targets do not apply to real models, whose figures are what is measured.
  */
 final class RealSource implements Source {
@@ -52,7 +56,7 @@ final class RealSource implements Source {
     private final ExperimentConfig config;
     private final RealSpec spec;
     private final Stages stages;
-    private final Path checkpoint;
+    private final Path checkpoint; // null with real.alignment
     private final CheckpointKey checkpointKey;
     private final Optional<Path> base;
     private final RealData data;
@@ -61,10 +65,10 @@ final class RealSource implements Source {
         this.config = config;
         this.spec = config.real();
         this.stages = stages;
-        this.checkpoint = checkpointFolder("real.checkpoint", spec.checkpoint());
+        this.checkpoint = spec.checkpoint() == null ? null : checkpointFolder("real.checkpoint", spec.checkpoint());
         this.base = spec.base() == null ? Optional.empty() : Optional.of(checkpointFolder("real.base", spec.base()));
         this.data = RealData.open(spec, stages.out()::println);
-        this.checkpointKey = CheckpointKey.of(checkpoint);
+        this.checkpointKey = checkpoint == null ? null : CheckpointKey.of(checkpoint);
     }
 
     /**
@@ -107,6 +111,11 @@ final class RealSource implements Source {
     record HedInput(String prompt, String answer, int[] ids) {
     }
 
+    /** What an alignment stage depends on besides its method, settings, training spec and the base. */
+    record AlignmentKey(String chatTemplate, String systemPrompt, RealData.Key alignment, int samples, int maxLength,
+            long seed) {
+    }
+
     /** What an attack set depends on. */
     record AttackKey(String chatTemplate, String systemPrompt, RealData.Key harmfulTrain, RealData.Key task, double p,
             long seed, int maxLength) {
@@ -114,7 +123,8 @@ final class RealSource implements Source {
 
     @Override
     public String describe() {
-        return "Real checkpoint " + spec.checkpoint();
+        return spec.alignment() == null ? "Real checkpoint " + spec.checkpoint()
+                : "Real base " + spec.base() + " aligned on " + spec.alignment() + " (first " + spec.alignmentSamples() + ")";
     }
 
     @Override
@@ -129,18 +139,29 @@ final class RealSource implements Source {
 
     @Override
     public Optional<Stages.Product> givenAligned() {
-        return Optional.of(new Stages.Product("aligned", checkpoint, checkpointKey.hash()));
+        return checkpoint == null ? Optional.empty() : Optional.of(new Stages.Product("aligned", checkpoint, checkpointKey.hash()));
     }
 
     @Override
     public List<TrainingExample> alignmentData(Path modelDir, long seed) {
-        throw new IllegalArgumentException("defences: the align slot needs an alignment set; a real experiment has none "
-                + "(real.checkpoint is the aligned model)");
+        if (spec.alignment() == null) {
+            throw new IllegalArgumentException("defences: the align slot needs an alignment set; this experiment has none "
+                    + "(real.checkpoint is the aligned model; set real.alignment and real.base to align here)");
+        }
+        List<PromptResponse> set = data.alignmentSet(spec.alignmentSamples());
+        stages.out().printf("[aligned] %d examples, the first of %s%n", set.size(), spec.alignment());
+        return encode(set, modelDir);
+    }
+
+    @Override
+    public io.safetune.method.AlignFlow alignFlow() {
+        return io.safetune.method.AlignFlow.LORA;
     }
 
     @Override
     public Object alignmentKey(long seed) {
-        return checkpointKey;
+        return spec.alignment() == null ? checkpointKey : new AlignmentKey(spec.chatTemplate(), spec.systemPrompt(),
+                data.key("alignment"), spec.alignmentSamples(), spec.maxLength(), seed);
     }
 
     /** The checkpoint folder, or an error naming {@code field} and what is missing. */
@@ -176,6 +197,11 @@ final class RealSource implements Source {
         stages.out().printf("[attack p=%.2f] %d examples (%d harmful from %s, the rest %s), r=%d on %s%n", p, set.size(),
                 Math.round(p * config.attack().n()), spec.harmfulTrain(), spec.task(), config.attack().r(),
                 config.attack().targets());
+        return encode(set, modelDir);
+    }
+
+    /** Records as training examples: the prompt through the chat template, the response ended by EOS. */
+    private List<TrainingExample> encode(List<PromptResponse> set, Path modelDir) {
         try (TextTokenizer tok = TextTokenizer.load(modelDir)) {
             TextCodec codec = codec(tok);
             int eos = eos(tok, modelDir);

@@ -52,13 +52,24 @@ import java.util.Map;
  *                      default list), llm_attacks (GCG's list) or salora (SaLoRA's); a model judge
  *                      is library-only ({@link io.safetune.eval.ModelJudge})
  * @param maxLength     longest training prompt+response in tokens (longer ones are cut); default 512
+ * @param alignment     null: real.checkpoint is the aligned model. Set: an alignment set (e.g. {@code
+ *                      {dataset: beavertails, split: 30k_train, filter: safe_only}}, the safe rows Vaccine's
+ *                      reference aligns on), and the story aligns real.base on it with each align filler (the
+ *                      default SFT, Vaccine, its control) under the experiment's {@code aligned} steps, batch
+ *                      and seed; real.base is then required and real.checkpoint left out
+ * @param alignmentSamples how many records of {@code alignment}, the first in file order (default 2000, the
+ *                      reference's); only with {@code alignment}
  */
 public record RealSpec(String checkpoint, String base, String chatTemplate, String systemPrompt, String dataDir,
         boolean allowUnpinned, DatasetRef harmfulTrain, DatasetRef task, DatasetRef harmfulEval,
-        DatasetRef taskEval, String extractor, String judge, int maxLength) {
+        DatasetRef taskEval, String extractor, String judge, int maxLength, DatasetRef alignment, int alignmentSamples) {
 
     /** Keeps only records whose {@code isSafe} is false (BeaverTails' unsafe rows). */
     public static final String UNSAFE_ONLY = "unsafe_only";
+    /** Keeps only records whose {@code isSafe} is true (BeaverTails' safe rows: refusals and harmless answers). */
+    public static final String SAFE_ONLY = "safe_only";
+    /** The reference's alignment set size (git-disl/Vaccine train.py: the first 2000 safe 30k_train rows). */
+    static final int ALIGNMENT_SAMPLES = 2000;
 
     static final DatasetRef BEAVERTAILS_TRAIN = new DatasetRef("beavertails", "30k_train", UNSAFE_ONLY);
     static final DatasetRef SST2_TRAIN = new DatasetRef("sst2", "train", null);
@@ -77,11 +88,32 @@ public record RealSpec(String checkpoint, String base, String chatTemplate, Stri
             "salora", RefusalKeywordJudge.Config.salora());
 
     public RealSpec {
-        if (checkpoint == null || checkpoint.isBlank()) {
-            throw new IllegalArgumentException("real.checkpoint: missing (the aligned model's folder: config.json, "
-                    + "*.safetensors, tokenizer.json)");
-        }
+        checkpoint = checkpoint == null || checkpoint.isBlank() ? null : checkpoint;
         base = base == null || base.isBlank() ? null : base;
+        if (alignment == null) {
+            if (checkpoint == null) {
+                throw new IllegalArgumentException("real.checkpoint: missing (the aligned model's folder: config.json, "
+                        + "*.safetensors, tokenizer.json; or real.alignment and real.base, to align a base model here)");
+            }
+            if (alignmentSamples != 0) {
+                throw new IllegalArgumentException("real.alignmentSamples: set without real.alignment");
+            }
+        } else {
+            alignment = alignment.checked("real.alignment");
+            if (base == null) {
+                throw new IllegalArgumentException("real.base: missing; with real.alignment the story aligns real.base "
+                        + "(the unaligned model's folder, e.g. Llama-2-7b-hf)");
+            }
+            if (checkpoint != null) {
+                throw new IllegalArgumentException("real.checkpoint: with real.alignment the aligned models are the story's "
+                        + "own (real.base aligned by each align filler); leave real.checkpoint out");
+            }
+            if (alignmentSamples < 0) {
+                throw new IllegalArgumentException("real.alignmentSamples: must be >= 1 (or 0 for the default "
+                        + ALIGNMENT_SAMPLES + "), got " + alignmentSamples);
+            }
+            alignmentSamples = alignmentSamples == 0 ? ALIGNMENT_SAMPLES : alignmentSamples;
+        }
         chatTemplate = chatTemplate == null ? "llama2" : chatTemplate;
         try {
             ChatTemplate.byName(chatTemplate);
@@ -126,19 +158,19 @@ public record RealSpec(String checkpoint, String base, String chatTemplate, Stri
 
     /** A real experiment on a checkpoint with every other field at its default. */
     public static RealSpec of(String checkpoint) {
-        return new RealSpec(checkpoint, null, null, null, null, false, null, null, null, null, null, null, 0);
+        return new RealSpec(checkpoint, null, null, null, null, false, null, null, null, null, null, null, 0, null, 0);
     }
 
     /** The same with another data directory ({@code --data-dir}); null keeps this one. */
     public RealSpec withDataDir(String dir) {
         return dir == null ? this : new RealSpec(checkpoint, base, chatTemplate, systemPrompt, dir, allowUnpinned,
-                harmfulTrain, task, harmfulEval, taskEval, extractor, judge, maxLength);
+                harmfulTrain, task, harmfulEval, taskEval, extractor, judge, maxLength, alignment, alignmentSamples);
     }
 
     /** The same with unpinned data files allowed or not ({@code --allow-unpinned}). */
     public RealSpec withAllowUnpinned(boolean allow) {
         return new RealSpec(checkpoint, base, chatTemplate, systemPrompt, dataDir, allow, harmfulTrain, task, harmfulEval,
-                taskEval, extractor, judge, maxLength);
+                taskEval, extractor, judge, maxLength, alignment, alignmentSamples);
     }
 
     /** The extractor {@link #extractor()} names. */
@@ -157,7 +189,7 @@ public record RealSpec(String checkpoint, String base, String chatTemplate, Stri
      * @param dataset the manifest's name ({@code data-manifests/<dataset>.json}): advbench, beavertails,
      *                sst2, ag_news, gsm8k, alpaca_cleaned
      * @param split   one of its splits (e.g. 30k_train, validation, harmful_behaviors)
-     * @param filter  null for every record, or {@value #UNSAFE_ONLY}
+     * @param filter  null for every record, {@value #UNSAFE_ONLY} or {@value #SAFE_ONLY}
      */
     public record DatasetRef(String dataset, String split, String filter) {
 
@@ -169,9 +201,9 @@ public record RealSpec(String checkpoint, String base, String chatTemplate, Stri
             if (split == null || split.isBlank()) {
                 throw new IllegalArgumentException(field + ".split: missing (e.g. 30k_train)");
             }
-            if (filter != null && !filter.equals(UNSAFE_ONLY)) {
+            if (filter != null && !filter.equals(UNSAFE_ONLY) && !filter.equals(SAFE_ONLY)) {
                 throw new IllegalArgumentException(field + ".filter: unknown '" + filter + "' (known: " + UNSAFE_ONLY
-                        + ", or none)");
+                        + ", " + SAFE_ONLY + ", or none)");
             }
             return this;
         }

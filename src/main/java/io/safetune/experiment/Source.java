@@ -37,6 +37,9 @@ interface Source {
     /** The alignment set, encoded with the tokenizer in {@code modelDir}. */
     List<TrainingExample> alignmentData(Path modelDir, long seed);
 
+    /** How an align filler that leaves its flow out aligns: every weight (micro-world) or an adapter (real data). */
+    io.safetune.method.AlignFlow alignFlow();
+
     /** What the alignment set depends on (part of the align stage's key). */
     Object alignmentKey(long seed);
 

@@ -202,7 +202,7 @@ public final class Story {
         return memo(name, () -> stages.get(name, List.of(Slot.ALIGN.name(), f.method(), f.settings(), source.alignmentKey(seed),
                 config.aligned()), dir -> {
                     List<TrainingExample> data = source.alignmentData(base.dir(), seed);
-                    AlignInputs in = new AlignInputs(base.dir(), data, fullFineTune(config.aligned(), seed), out);
+                    AlignInputs in = new AlignInputs(base.dir(), data, fullFineTune(config.aligned(), seed), source.alignFlow(), out);
                     align((AlignDefence<?>) f.defence(), in, f.settings(), dir);
                 }, base.hash()));
     }

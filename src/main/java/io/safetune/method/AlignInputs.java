@@ -14,10 +14,13 @@ import java.util.Objects;
  * @param base     the unaligned model's folder (config.json, weights, tokenizer files)
  * @param data     the alignment set, encoded: harmful prompts with refusals and benign replay
  * @param training the story's alignment optimiser (steps, batch, learning rate, schedule, seed)
+ * @param flow     the story's flow, for a defence whose settings leave it out: FULL on the micro-world, LORA
+ *                 on real data
  * @param log      where progress goes
  */
-public record AlignInputs(Path base, List<TrainingExample> data, TrainConfig training, PrintStream log) {
+public record AlignInputs(Path base, List<TrainingExample> data, TrainConfig training, AlignFlow flow, PrintStream log) {
     public AlignInputs {
+        Objects.requireNonNull(flow, "flow");
         Objects.requireNonNull(base, "base");
         data = List.copyOf(data);
         Objects.requireNonNull(training, "training");

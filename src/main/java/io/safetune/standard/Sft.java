@@ -4,7 +4,8 @@ import io.safetune.checkpoint.DType;
 import io.safetune.method.AlignDefence;
 import io.safetune.method.AlignInputs;
 import io.safetune.method.Json;
-import io.safetune.method.NoSettings;
+import io.safetune.method.AlignFlow;
+import io.safetune.method.AlignmentLora;
 import io.safetune.method.TrainLog;
 import io.safetune.model.CausalLM;
 import io.safetune.tokenizer.TextTokenizer;
@@ -16,10 +17,11 @@ import java.io.IOException;
 import java.nio.file.Path;
 
 /**
- * The story's default alignment: supervised fine-tuning of every weight on harmful prompts with
- * refusals and benign replay (the alignment set the source gives), with the story's optimiser.
+ * The story's default alignment: supervised fine-tuning on harmful prompts with refusals and benign
+ * replay (the alignment set the source gives): every weight with the story's optimiser (FULL), or the
+ * reference's alignment adapter, merged (LORA; {@link SftSettings}).
  */
-public final class Sft implements AlignDefence<NoSettings> {
+public final class Sft implements AlignDefence<SftSettings> {
 
     public static final String NAME = "sft";
 
@@ -34,27 +36,30 @@ public final class Sft implements AlignDefence<NoSettings> {
     }
 
     @Override
-    public Class<NoSettings> configType() {
-        return NoSettings.class;
+    public Class<SftSettings> configType() {
+        return SftSettings.class;
     }
 
     @Override
-    public NoSettings defaultConfig() {
-        return new NoSettings();
+    public SftSettings defaultConfig() {
+        return SftSettings.defaults();
     }
 
     @Override
-    public void align(AlignInputs in, NoSettings config, Path out) throws IOException {
+    public void align(AlignInputs in, SftSettings config, Path out) throws IOException {
         TextTokenizer.copyFiles(in.base(), out);
-        TrainConfig t = in.training();
+        AlignmentLora lora = AlignmentLora.REFERENCE;
+        AlignFlow flow = config.flow(in.flow());
+        TrainConfig t = lora.training(flow, in.training());
         try (CausalLM model = CausalLM.load(in.base())) {
-            model.unfreezeAll();
-            in.log().println("[aligned] " + in.data().size() + " examples, " + t.maxSteps() + " steps of " + t.batchSize());
-            TrainLog log;
-            try (Trainer trainer = new Trainer(model, t)) {
-                log = TrainLog.of(trainer.fit(in.data(), new ProgressBar(in.log(), System.console() != null, 50)),
-                        in.data().size());
-            }
+            in.log().println("[aligned] " + (flow == AlignFlow.LORA ? "LORA flow, " : "") + in.data().size()
+                    + " examples, " + t.maxSteps() + " steps of " + t.batchSize());
+            TrainLog log = lora.train(model, flow, t.seed(), () -> {
+                try (Trainer trainer = new Trainer(model, t)) {
+                    return TrainLog.of(trainer.fit(in.data(), new ProgressBar(in.log(), System.console() != null, 50)),
+                            in.data().size());
+                }
+            });
             model.writeFiles(out, DType.F32); // out is the stage's own work folder: its rename is the atomic step
             Json.write(out.resolve(TrainLog.FILE), log);
         }

@@ -3,8 +3,8 @@ package io.safetune.vaccine;
 import io.safetune.checkpoint.DType;
 import io.safetune.display.Charts;
 import io.safetune.display.Displayable;
-import io.safetune.lora.LoraAdapter;
 import io.safetune.method.AlignDefence;
+import io.safetune.method.AlignFlow;
 import io.safetune.method.AlignInputs;
 import io.safetune.method.Json;
 import io.safetune.method.StageOutput;
@@ -69,24 +69,16 @@ public final class VaccineDefence implements AlignDefence<VaccineSettings> {
     @Override
     public void align(AlignInputs in, VaccineSettings s, Path out) throws IOException {
         TextTokenizer.copyFiles(in.base(), out);
-        TrainConfig t = s.training(in.training());
+        AlignFlow flow = s.flow(in.flow());
+        TrainConfig t = s.training(flow, in.training());
         VaccineStep step = new VaccineStep(s, t.seed());
         try (CausalLM model = CausalLM.load(in.base())) {
-            in.log().printf("[vaccine] %s flow, %s, rho = %s, refresh every %d; %d examples, %d steps of %d%n", s.flow(),
+            in.log().printf("[vaccine] %s flow, %s, rho = %s, refresh every %d; %d examples, %d steps of %d%n", flow,
                     s.perturbation(), s.rho(), s.refreshEvery(), in.data().size(), t.maxSteps(), t.batchSize());
-            TrainLog log;
-            if (s.flow() == VaccineSettings.Flow.FULL) {
-                model.unfreezeAll();
-                log = train(model, t, step, in);
-            } else {
-                try (LoraAdapter adapter = LoraAdapter.inject(model, s.lora(), t.seed())) {
-                    log = train(model, t, step, in);
-                    adapter.merge(); // W += s·B·A; closing the adapter leaves the merge in the weights
-                }
-            }
+            TrainLog log = s.alignmentLora().train(model, flow, t.seed(), () -> train(model, t, step, in));
             model.writeFiles(out, DType.F32); // the stage's own work folder: its rename is the atomic step
             Json.write(out.resolve(TrainLog.FILE), log);
-            Json.write(out.resolve(REPORT), Report.of(s, step.stats()));
+            Json.write(out.resolve(REPORT), Report.of(s, flow, step.stats()));
         }
     }
 
@@ -132,20 +124,20 @@ public final class VaccineDefence implements AlignDefence<VaccineSettings> {
      * @param meanGradNorm  mean ‖g‖ over the two-pass steps (null when there were none)
      * @param perStep       every step
      */
-    public record Report(double rho, VaccineSettings.Perturbation perturbation, int refreshEvery, VaccineSettings.Flow flow,
+    public record Report(double rho, VaccineSettings.Perturbation perturbation, int refreshEvery, AlignFlow flow,
             int steps, int twoPassSteps, Double meanGradNorm, List<StepReport> perStep) implements Displayable {
 
         public Report {
             perStep = List.copyOf(perStep);
         }
 
-        static Report of(VaccineSettings s, List<VaccineStep.StepStat> stats) {
+        static Report of(VaccineSettings s, AlignFlow flow, List<VaccineStep.StepStat> stats) {
             List<StepReport> rows = stats.stream().map(x -> new StepReport(x.step(), x.twoPass(),
                     x.twoPass() ? x.gradNorm() : null, x.twoPass() ? x.cleanLoss() : null, x.loss())).toList();
             double[] norms = stats.stream().filter(VaccineStep.StepStat::twoPass).mapToDouble(VaccineStep.StepStat::gradNorm)
                     .toArray();
             Double mean = norms.length == 0 ? null : java.util.Arrays.stream(norms).average().orElseThrow();
-            return new Report(s.rho(), s.perturbation(), s.refreshEvery(), s.flow(), stats.size(), norms.length, mean, rows);
+            return new Report(s.rho(), s.perturbation(), s.refreshEvery(), flow, stats.size(), norms.length, mean, rows);
         }
 
         public static Report read(Path stage) {

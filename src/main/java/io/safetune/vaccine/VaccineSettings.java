@@ -1,9 +1,11 @@
 package io.safetune.vaccine;
 
+import com.fasterxml.jackson.annotation.JsonInclude;
+
 import io.safetune.lora.LoraConfig;
+import io.safetune.method.AlignFlow;
+import io.safetune.method.AlignmentLora;
 import io.safetune.method.DefenceConfig;
-import io.safetune.model.CausalLM;
-import io.safetune.train.ScheduleType;
 import io.safetune.train.TrainConfig;
 
 import java.util.List;
@@ -19,7 +21,8 @@ import java.util.List;
  * @param refreshEvery K: ε is recomputed (two passes) every K steps and reused in between (one pass);
  *                     1 (default) is Vaccine itself. Ignored by RANDOM, which draws a fresh ε every step
  * @param flow         FULL (every weight trained, with the story's optimiser, as SFT) or LORA (an alignment
- *                     adapter trained, then merged: the reference's flow)
+ *                     adapter trained, then merged: the reference's flow); left out, the story's: FULL on the
+ *                     micro-world, LORA on real data (a 7B model is aligned through an adapter)
  * @param loraR        LORA flow: the alignment adapter's rank (default 8)
  * @param loraAlpha    LORA flow: lora_alpha (default 4, so s = α/r = 0.5)
  * @param loraDropout  LORA flow: dropout on the adapter's input (default 0.1)
@@ -28,7 +31,8 @@ import java.util.List;
  * @param weightDecay  LORA flow: AdamW's decoupled weight decay (default 0.1)
  * @param warmupRatio  LORA flow: warm-up share of a cosine schedule (default 0.1)
  */
-public record VaccineSettings(Double rho, Perturbation perturbation, Integer refreshEvery, Flow flow, Integer loraR,
+public record VaccineSettings(Double rho, Perturbation perturbation, Integer refreshEvery,
+        @JsonInclude(JsonInclude.Include.NON_NULL) AlignFlow flow, Integer loraR,
         Double loraAlpha, Double loraDropout, List<String> loraModules, Double learningRate, Double weightDecay,
         Double warmupRatio) implements DefenceConfig {
 
@@ -40,41 +44,26 @@ public record VaccineSettings(Double rho, Perturbation perturbation, Integer ref
         RANDOM
     }
 
-    /** What the alignment trains. */
-    public enum Flow {
-        FULL,
-        LORA
-    }
-
     public VaccineSettings {
         rho = rho == null ? 2.0 : rho;
         perturbation = perturbation == null ? Perturbation.ADVERSARIAL : perturbation;
         refreshEvery = refreshEvery == null ? 1 : refreshEvery;
-        flow = flow == null ? Flow.FULL : flow;
-        loraR = loraR == null ? 8 : loraR;
-        loraAlpha = loraAlpha == null ? 4.0 : loraAlpha;
-        loraDropout = loraDropout == null ? 0.1 : loraDropout;
-        loraModules = loraModules == null ? CausalLM.linearModules() : List.copyOf(loraModules);
-        learningRate = learningRate == null ? 1e-3 : learningRate;
-        weightDecay = weightDecay == null ? 0.1 : weightDecay;
-        warmupRatio = warmupRatio == null ? 0.1 : warmupRatio;
+        AlignmentLora ref = AlignmentLora.REFERENCE;
+        loraR = loraR == null ? ref.r() : loraR;
+        loraAlpha = loraAlpha == null ? ref.alpha() : loraAlpha;
+        loraDropout = loraDropout == null ? ref.dropout() : loraDropout;
+        loraModules = loraModules == null ? ref.modules() : List.copyOf(loraModules);
+        learningRate = learningRate == null ? ref.learningRate() : learningRate;
+        weightDecay = weightDecay == null ? ref.weightDecay() : weightDecay;
+        warmupRatio = warmupRatio == null ? ref.warmupRatio() : warmupRatio;
         if (!(rho > 0) || !Double.isFinite(rho)) {
             throw new IllegalArgumentException("rho: must be > 0, got " + rho);
         }
         if (refreshEvery < 1) {
             throw new IllegalArgumentException("refreshEvery: must be >= 1, got " + refreshEvery);
         }
-        // LoraConfig names the field that is wrong (r, alpha, dropout, targetModules)
-        new LoraConfig(loraR, loraAlpha, loraDropout, loraModules, List.of(), false);
-        if (!(learningRate > 0) || !Double.isFinite(learningRate)) {
-            throw new IllegalArgumentException("learningRate: must be > 0, got " + learningRate);
-        }
-        if (!(weightDecay >= 0) || !Double.isFinite(weightDecay)) {
-            throw new IllegalArgumentException("weightDecay: must be >= 0, got " + weightDecay);
-        }
-        if (!(warmupRatio >= 0 && warmupRatio < 1)) {
-            throw new IllegalArgumentException("warmupRatio: must be in [0, 1), got " + warmupRatio);
-        }
+        // names the field that is wrong (r, alpha, dropout, targetModules, learningRate, weightDecay, warmupRatio)
+        new AlignmentLora(loraR, loraAlpha, loraDropout, loraModules, learningRate, weightDecay, warmupRatio);
     }
 
     public static VaccineSettings defaults() {
@@ -96,25 +85,31 @@ public record VaccineSettings(Double rho, Perturbation perturbation, Integer ref
                 weightDecay, warmupRatio);
     }
 
-    public VaccineSettings withFlow(Flow f) {
+    public VaccineSettings withFlow(AlignFlow f) {
         return new VaccineSettings(rho, perturbation, refreshEvery, f, loraR, loraAlpha, loraDropout, loraModules, learningRate,
                 weightDecay, warmupRatio);
     }
 
+    /** The LORA flow's alignment adapter and optimiser. */
+    public AlignmentLora alignmentLora() {
+        return new AlignmentLora(loraR, loraAlpha, loraDropout, loraModules, learningRate, weightDecay, warmupRatio);
+    }
+
     /** The LORA flow's alignment adapter, every layer. */
     public LoraConfig lora() {
-        return new LoraConfig(loraR, loraAlpha, loraDropout, loraModules, List.of(), false);
+        return alignmentLora().lora();
+    }
+
+    /** The flow a run takes: this one, else the story's ({@code story}: FULL on the micro-world, LORA on real data). */
+    public AlignFlow flow(AlignFlow story) {
+        return flow != null ? flow : story;
     }
 
     /**
-     * The optimiser of a run: FULL keeps the story's ({@code story}); LORA takes the reference's AdamW
-     * (learning rate, weight decay, cosine with warm-up) and the story's steps, batch and seed.
+     * The optimiser of a run in {@code flow}: FULL keeps the story's ({@code story}); LORA takes the
+     * reference's AdamW (learning rate, weight decay, cosine with warm-up) and the story's steps, batch and seed.
      */
-    public TrainConfig training(TrainConfig story) {
-        if (flow == Flow.FULL) {
-            return story;
-        }
-        return story.toBuilder().learningRate(learningRate).weightDecay(weightDecay).schedule(ScheduleType.COSINE)
-                .warmupSteps(0).warmupRatio(warmupRatio).build();
+    public TrainConfig training(AlignFlow flow, TrainConfig story) {
+        return alignmentLora().training(flow, story);
     }
 }

@@ -42,7 +42,7 @@ class RealSpecTest {
         assertTrue(s.withAllowUnpinned(true).allowUnpinned());
         // the evaluation split and extractor follow the task dataset
         RealSpec gsm = new RealSpec("m", null, null, null, null, false, null, new DatasetRef("gsm8k", "train", null), null, null,
-                null, null, 0);
+                null, null, 0, null, 0);
         assertEquals(new DatasetRef("gsm8k", "test", null), gsm.taskEval());
         assertEquals(AnswerExtractor.LAST_NUMBER, gsm.answerExtractor());
     }
@@ -58,6 +58,14 @@ class RealSpecTest {
                 "real.harmfulTrain.filter");
         assertParseError("real: {checkpoint: m, harmfulEval: {dataset: advbench}}\n", "real.harmfulEval.split: missing");
         assertParseError("real: {checkpoint: m, dataDirectory: /d}\n", "dataDirectory");
+        String safe = "alignment: {dataset: beavertails, split: 30k_train, filter: safe_only}";
+        assertParseError("real: {" + safe + "}\n", "real.base: missing");
+        assertParseError("real: {base: b, checkpoint: m, " + safe + "}\n", "real.checkpoint: with real.alignment");
+        assertParseError("real: {base: b, " + safe + ", alignmentSamples: -1}\n", "real.alignmentSamples: must be >= 1");
+        assertParseError("real: {checkpoint: m, alignmentSamples: 5}\n", "real.alignmentSamples: set without real.alignment");
+        assertParseError("real: {base: b, alignment: {dataset: beavertails, split: 30k_train, filter: safe}}\n",
+                "real.alignment.filter");
+        assertParseError("real: {checkpoint: m}\ndefences: [{align: vaccine}]\n", "defences[0].align");
     }
 
     private void assertParseError(String yaml, String part) throws Exception {
@@ -86,6 +94,21 @@ class RealSpecTest {
                 () -> new Story(c, tmp.resolve("runs"), false, new PrintStream(OutputStream.nullOutputStream())).run());
         assertTrue(e.getMessage().startsWith("real.checkpoint: ") && e.getMessage().contains("Llama-2-7b-chat-hf"),
                 e.getMessage());
+    }
+
+    @Test
+    void theShippedVaccineExampleAlignsTheBaseOnTheSafeRows() throws Exception {
+        ExperimentConfig c = ExperimentConfig.load(Path.of("examples/real-vaccine-llama2-sst2.yaml"));
+        RealSpec r = c.real();
+        assertEquals(null, r.checkpoint());
+        assertEquals("models/Llama-2-7b-hf", r.base());
+        assertEquals(new DatasetRef("beavertails", "30k_train", RealSpec.SAFE_ONLY), r.alignment());
+        assertEquals(2000, r.alignmentSamples());
+        assertEquals(List.of("vaccine", "vaccine-random"), c.defences().stream().map(Combination::label).toList());
+        assertEquals(c, ExperimentConfig.load(write(c.toJson())), "the JSON form round-trips");
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+                () -> new Story(c, tmp.resolve("runs"), false, new PrintStream(OutputStream.nullOutputStream())).run());
+        assertTrue(e.getMessage().startsWith("real.base: ") && e.getMessage().contains("Llama-2-7b-hf"), e.getMessage());
     }
 
     private Path write(String json) throws Exception {

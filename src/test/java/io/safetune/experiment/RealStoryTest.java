@@ -201,6 +201,68 @@ class RealStoryTest {
         assertMessage("real.base", () -> new Story(c, runs, false, quiet()).run());
     }
 
+    /**
+     * Vaccine on the real-data path: real.base aligned on BeaverTails' safe rows by the undefended SFT and
+     * by Vaccine, both through the reference's alignment adapter (the real-data flow), then attacked.
+     */
+    @Test
+    void vaccineAlignsARealBaseOnTheSafeRows() throws Exception {
+        Path base = Fixtures.tinyBpeCheckpoint(tmp.resolve("base"), 2, 7);
+        Path data = data();
+        Path yaml = tmp.resolve("real-align.yaml");
+        String experiment = """
+                name: real-align
+                seeds: [5]
+                attackFractions: [0.25]
+                aligned: {steps: 2, batchSize: 2, learningRate: 1.0e-3, warmupRatio: 0.0, weightDecay: 0.0}
+                attack: {n: 8, r: 2, alpha: 4, dropout: 0.0, targets: [q_proj, v_proj], learningRate: 1.0e-2, epochs: 1, batchSize: 4}
+                eval: {maxNewTokens: 4, taskPrompts: 3, harmfulPrompts: 3, hedSamples: 2, batchSize: 4}
+                real:
+                  base: %s
+                  alignment: {dataset: beavertails, split: 30k_train, filter: safe_only}
+                  alignmentSamples: %d
+                  dataDir: %s
+                  allowUnpinned: true
+                  chatTemplate: plain
+                  harmfulTrain: {dataset: beavertails, split: 30k_train, filter: unsafe_only}
+                  task: {dataset: sst2, split: train}
+                  harmfulEval: {dataset: beavertails, split: 30k_test, filter: unsafe_only}
+                  taskEval: {dataset: sst2, split: validation}
+                  extractor: sst2
+                defences:
+                  - align: {method: vaccine, rho: 2}
+                """;
+        Path runs = tmp.resolve("runs");
+        // the toy train file holds 2 safe rows (0 and 3): asking for 3 names the field before any training
+        Files.writeString(yaml, experiment.formatted(base, 3, data));
+        assertMessage("real.alignmentSamples: 3 asked for", () -> new Story(ExperimentConfig.load(yaml), runs, false, quiet()).run());
+
+        Files.writeString(yaml, experiment.formatted(base, 2, data));
+        ByteArrayOutputStream log = new ByteArrayOutputStream();
+        new Story(ExperimentConfig.load(yaml), runs, false, new PrintStream(log, true, StandardCharsets.UTF_8)).run();
+        String printed = log.toString(StandardCharsets.UTF_8);
+        assertTrue(printed.contains("[aligned] 2 examples, the first of beavertails/30k_train (safe_only)"), printed);
+        assertTrue(printed.contains("[aligned] LORA flow, 2 examples, 2 steps of 2"), printed);
+        assertTrue(printed.contains("[vaccine] LORA flow"), printed);
+
+        Path run = runs.resolve("real-align");
+        JsonNode results = new ObjectMapper().readTree(run.resolve("results.json").toFile());
+        List<String> names = new java.util.ArrayList<>();
+        results.get("rows").forEach(r -> names.add(r.get("defence").asText() + " " + r.get("stage").asText()));
+        assertEquals(List.of("none ALIGNED", "none FINE_TUNED", "vaccine ALIGNED", "vaccine FINE_TUNED"),
+                names.stream().sorted().toList(), "both aligned models are scored and attacked; the base is not scored");
+        JsonNode report = new ObjectMapper().readTree(stageDir(run, results, "aligned-vaccine-s5").resolve("vaccine.json").toFile());
+        assertEquals("LORA", report.get("flow").asText(), "the real-data flow: an adapter, merged");
+        assertEquals(2, report.get("twoPassSteps").asInt());
+        // the merged alignment changed the base's weights; the attack's adapter loads onto the aligned model
+        Path aligned = stageDir(run, results, "aligned-vaccine-s5");
+        String q = "model.layers.0.self_attn.q_proj.weight";
+        try (var b = io.safetune.checkpoint.SafetensorsFile.open(base.resolve("model.safetensors"));
+             var a = io.safetune.checkpoint.SafetensorsFile.open(aligned.resolve("model.safetensors"))) {
+            assertTrue(!java.util.Arrays.equals(b.readFloats(q), a.readFloats(q)), "the alignment adapter was merged into q_proj");
+        }
+    }
+
     @Test
     void dataOptionsOnAMicroWorldConfigAreRefused() throws Exception {
         Path yaml = tmp.resolve("micro.yaml");
@@ -228,10 +290,10 @@ class RealStoryTest {
         assertMessage("real.taskEval: data file not found", () -> new Story(noFile, runs, false, quiet()).run());
         // an unknown manifest and an unknown split
         ExperimentConfig unknown = noFile.withReal(new RealSpec(checkpoint.toString(), null, "plain", null, data.toString(), true,
-                null, new RealSpec.DatasetRef("imdb", "train", null), null, RealSpec.SST2_TRAIN, "sst2", null, 0));
+                null, new RealSpec.DatasetRef("imdb", "train", null), null, RealSpec.SST2_TRAIN, "sst2", null, 0, null, 0));
         assertMessage("real.task.dataset: no built-in manifest 'imdb'", () -> new Story(unknown, runs, false, quiet()).run());
         ExperimentConfig split = noFile.withReal(new RealSpec(checkpoint.toString(), null, "plain", null, data.toString(), true,
-                null, null, new RealSpec.DatasetRef("beavertails", "30k_dev", null), null, null, null, 0));
+                null, null, new RealSpec.DatasetRef("beavertails", "30k_dev", null), null, null, null, 0, null, 0));
         assertMessage("real.harmfulEval.split", () -> new Story(split, runs, false, quiet()).run());
         try (var s = Files.list(runs.resolve("real-toy/stages"))) {
             assertEquals(0, s.count(), "no stage was started");

@@ -180,4 +180,13 @@ class StageStoreTest {
         assertEquals("base-0123456789ab", StageStore.workStage("..tmp-base-0123456789ab-4242-0a1b2c3d.tmp-4242-00ff"));
         assertEquals("base-0123456789ab", StageStore.workStage("..tmp-base-0123456789ab-4242-0a1b2c3d.old-4242-00ff"));
     }
+
+    /** The default alignment gained a setting (flow); its default must leave every cached stage's key as it was. */
+    @Test
+    void theDefaultAlignmentsFlowLeavesStageKeysAsTheyWere() {
+        Object before = List.of("ALIGN", "sft", new io.safetune.method.NoSettings());
+        assertEquals(StageStore.hash(before), StageStore.hash(List.of("ALIGN", "sft", io.safetune.standard.SftSettings.defaults())));
+        assertNotEquals(StageStore.hash(before), StageStore.hash(List.of("ALIGN", "sft",
+                new io.safetune.standard.SftSettings(io.safetune.method.AlignFlow.LORA))));
+    }
 }

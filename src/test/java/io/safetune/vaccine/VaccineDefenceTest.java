@@ -1,5 +1,6 @@
 package io.safetune.vaccine;
 
+import io.safetune.method.AlignFlow;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -42,7 +43,7 @@ class VaccineDefenceTest {
             data.add(new TrainingExample(r.ints(1 + r.nextInt(4), 0, 157).toArray(), r.ints(2 + r.nextInt(4), 0, 157).toArray()));
         }
         TrainConfig t = TrainConfig.builder().learningRate(1e-2).maxSteps(3).batchSize(2).seed(1).maxLength(16).build();
-        return new AlignInputs(base, data, t, new PrintStream(OutputStream.nullOutputStream()));
+        return new AlignInputs(base, data, t, AlignFlow.FULL, new PrintStream(OutputStream.nullOutputStream()));
     }
 
     private VaccineDefence.Report align(VaccineSettings s, String name) throws Exception {
@@ -63,7 +64,7 @@ class VaccineDefenceTest {
     @Test
     void fullFlowWritesALoadableCheckpointAndItsReport() throws Exception {
         VaccineDefence.Report r = align(VaccineSettings.defaults(), "full");
-        assertEquals(VaccineSettings.Flow.FULL, r.flow());
+        assertEquals(AlignFlow.FULL, r.flow());
         assertEquals(3, r.steps());
         assertEquals(3, r.twoPassSteps());
         assertEquals(2.0, r.rho());
@@ -74,8 +75,8 @@ class VaccineDefenceTest {
 
     @Test
     void loraFlowMergesTheAlignmentAdapter() throws Exception {
-        VaccineDefence.Report r = align(VaccineSettings.defaults().withFlow(VaccineSettings.Flow.LORA).withRefreshEvery(2), "lora");
-        assertEquals(VaccineSettings.Flow.LORA, r.flow());
+        VaccineDefence.Report r = align(VaccineSettings.defaults().withFlow(AlignFlow.LORA).withRefreshEvery(2), "lora");
+        assertEquals(AlignFlow.LORA, r.flow());
         assertEquals(2, r.refreshEvery());
         assertEquals(List.of(true, false, true), r.perStep().stream().map(VaccineDefence.StepReport::twoPass).toList());
         assertEquals(null, r.perStep().get(1).gradNorm());

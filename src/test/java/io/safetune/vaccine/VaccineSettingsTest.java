@@ -1,5 +1,6 @@
 package io.safetune.vaccine;
 
+import io.safetune.method.AlignFlow;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -29,7 +30,8 @@ class VaccineSettingsTest {
         assertEquals(2.0, s.rho());
         assertEquals(VaccineSettings.Perturbation.ADVERSARIAL, s.perturbation());
         assertEquals(1, s.refreshEvery());
-        assertEquals(VaccineSettings.Flow.FULL, s.flow());
+        assertEquals(null, s.flow(), "left out: the story's flow");
+        assertEquals(AlignFlow.LORA, s.flow(AlignFlow.LORA));
         assertEquals(8, s.lora().r());
         assertEquals(4.0, s.lora().alpha());
         assertEquals(0.1, s.lora().dropout());
@@ -55,8 +57,8 @@ class VaccineSettingsTest {
     @Test
     void theLoraFlowTakesTheReferencesOptimiserAndFullKeepsTheStorys() {
         TrainConfig story = TrainConfig.builder().learningRate(5e-5).maxSteps(20).batchSize(4).seed(3).build();
-        assertEquals(story, VaccineSettings.defaults().training(story));
-        TrainConfig lora = VaccineSettings.defaults().withFlow(VaccineSettings.Flow.LORA).training(story);
+        assertEquals(story, VaccineSettings.defaults().training(AlignFlow.FULL, story));
+        TrainConfig lora = VaccineSettings.defaults().training(AlignFlow.LORA, story);
         assertEquals(1e-3, lora.learningRate());
         assertEquals(0.1, lora.weightDecay());
         assertEquals(ScheduleType.COSINE, lora.schedule());
@@ -72,7 +74,7 @@ class VaccineSettingsTest {
         Path f = tmp.resolve("v.yaml");
         Files.writeString(f, "defences:\n  - {align: {method: vaccine, rho: 1, refreshEvery: 5, flow: LORA, perturbation: RANDOM}}\n");
         Combination c = ExperimentConfig.load(f).defences().get(0);
-        assertEquals(new VaccineSettings(1.0, VaccineSettings.Perturbation.RANDOM, 5, VaccineSettings.Flow.LORA, null, null, null,
+        assertEquals(new VaccineSettings(1.0, VaccineSettings.Perturbation.RANDOM, 5, AlignFlow.LORA, null, null, null,
                 null, null, null, null), c.filler(Slot.ALIGN).settings());
         Files.writeString(f, "defences:\n  - {align: {method: vaccine, rho: 0}}\n");
         Exception e = assertThrows(Exception.class, () -> ExperimentConfig.load(f));
