@@ -31,14 +31,16 @@ import java.util.List;
  * @param fineTune  the fine-tune slot's filler (null: plain LoRA)
  * @param post      the post-process slot's filler (null: none)
  * @param fractions the attacks (p) it runs on (null: every p of the experiment)
+ * @param controlOf the label of the defence this entry is a control of (null: none), e.g. a random
+ *                  perturbation beside Vaccine: comparisons draw it beside that defence, in its colour
  */
 @JsonInclude(JsonInclude.Include.NON_NULL)
 public record Combination(String name, @JsonDeserialize(using = FillerReader.Align.class) Filler align,
         @JsonDeserialize(using = FillerReader.FineTune.class) Filler fineTune,
-        @JsonDeserialize(using = FillerReader.Post.class) Filler post, List<Double> fractions) {
+        @JsonDeserialize(using = FillerReader.Post.class) Filler post, List<Double> fractions, String controlOf) {
 
     /** The undefended story: the control every combination is compared with. */
-    public static final Combination NONE = new Combination(null, null, null, null, null);
+    public static final Combination NONE = new Combination(null, null, null, null, null, null);
 
     public Combination {
         if ("none".equals(name)) {
@@ -61,7 +63,7 @@ public record Combination(String name, @JsonDeserialize(using = FillerReader.Ali
 
     /** A combination with only a post-process. */
     public static Combination post(String method) {
-        return new Combination(null, null, null, Filler.of(Slot.POST_PROCESS, method), null);
+        return new Combination(null, null, null, Filler.of(Slot.POST_PROCESS, method), null, null);
     }
 
     /** The filler of {@code slot}: the given one, else the story's default (null for an empty post-process). */

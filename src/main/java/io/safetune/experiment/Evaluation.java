@@ -258,17 +258,7 @@ public final class Evaluation {
         for (TaskFamily f : families) {
             report.accept(phase++, f.word() + " prompts");
             List<Sample> set = world.evalTask(f);
-            set = set.subList(0, Math.min(spec.taskPrompts(), set.size()));
-            List<TaskExample> examples = set.stream().map(s -> new TaskExample(s.prompt(), s.gold())).toList();
-            // generate with an identity extractor, then score with the world's rules (multi-word answers)
-            TaskAccuracyResult raw = TaskAccuracy.evaluate(model, codec, examples, text -> text.strip(), cfg);
-            List<TaskAccuracyResult.TaskSample> scored = new ArrayList<>();
-            for (int i = 0; i < set.size(); i++) {
-                TaskAccuracyResult.TaskSample s = raw.samples().get(i);
-                boolean ok = TaskScorer.correct(set.get(i), s.answer());
-                scored.add(new TaskAccuracyResult.TaskSample(s.prompt(), s.answer(), s.extracted(), s.gold(), ok));
-            }
-            TaskAccuracyResult r = TaskAccuracyResult.of(scored);
+            TaskAccuracyResult r = taskAccuracy(model, codec, set.subList(0, Math.min(spec.taskPrompts(), set.size())), cfg);
             tasks.put(f.word(), r);
             accuracy.put(f.word(), r.accuracy());
         }
@@ -278,5 +268,19 @@ public final class Evaluation {
         }
         return new Scores(harmful.harmfulScore(), harmful.complianceRate(), accuracy, (System.nanoTime() - t0) / 1e9,
                 harmful, tasks);
+    }
+
+    /** Accuracy on {@code set} by the world's rules (multi-word answers): a test set or a validation split. */
+    static TaskAccuracyResult taskAccuracy(CausalLM model, TextCodec codec, List<Sample> set, EvalConfig cfg) {
+        List<TaskExample> examples = set.stream().map(s -> new TaskExample(s.prompt(), s.gold())).toList();
+        // generate with an identity extractor, then score with the world's rules
+        TaskAccuracyResult raw = TaskAccuracy.evaluate(model, codec, examples, text -> text.strip(), cfg);
+        List<TaskAccuracyResult.TaskSample> scored = new ArrayList<>();
+        for (int i = 0; i < set.size(); i++) {
+            TaskAccuracyResult.TaskSample s = raw.samples().get(i);
+            boolean ok = TaskScorer.correct(set.get(i), s.answer());
+            scored.add(new TaskAccuracyResult.TaskSample(s.prompt(), s.answer(), s.extracted(), s.gold(), ok));
+        }
+        return TaskAccuracyResult.of(scored);
     }
 }

@@ -131,6 +131,13 @@ public record ExperimentConfig(String name, List<Long> seeds, ModelSpec model, T
                 }
             }
         }
+        for (int i = 0; i < defences.size(); i++) {
+            String of = defences.get(i).controlOf();
+            if (of != null && (!labels.contains(of) || of.equals(defences.get(i).label()))) {
+                throw new IllegalArgumentException("defences[" + i + "].controlOf: '" + of + "' is not another entry's label "
+                        + "(labels: " + defences.stream().map(Combination::label).toList() + ")");
+            }
+        }
         if (real == null) {
             boolean anyAttack = !attackFractions.isEmpty() || !dose.isEmpty();
             boolean variants = defences.stream().anyMatch(c -> c.post() != null

@@ -234,13 +234,57 @@ final class MicroWorldSource implements Source {
 
     @Override
     public Object evalKey(Scope scope) {
-        return scope == Scope.FULL ? List.of(config.eval(), MicroWorldJudge.VERSION)
-                : List.of(config.variantEval(), config.attack().family().name(), MicroWorldJudge.VERSION);
+        return switch (scope) {
+            case FULL -> List.of(config.eval(), MicroWorldJudge.VERSION);
+            case VARIANT -> List.of(config.variantEval(), config.attack().family().name(), MicroWorldJudge.VERSION);
+            case VALIDATION -> List.of("validation", config.variantEval().taskPrompts(), config.variantEval().maxNewTokens(),
+                    config.attack().family().name());
+        };
+    }
+
+    /**
+     * The validation split: the last {@code variantEval.taskPrompts} training samples of the fine-tune
+     * task, which no attack draws (an attack takes at most attack.n from the front of the pool).
+     */
+    static List<Sample> validation(MicroWorldData world, ExperimentConfig config) {
+        List<Sample> pool = world.taskTrain(config.attack().family());
+        int n = config.variantEval().taskPrompts();
+        if (pool.size() - n < config.attack().n()) {
+            throw new IllegalArgumentException("variantEval.taskPrompts: a validation split of " + n + " needs "
+                    + (config.attack().n() + n) + " training samples of " + config.attack().task() + " (attack.n "
+                    + config.attack().n() + " + " + n + "); the world has " + pool.size());
+        }
+        return pool.subList(pool.size() - n, pool.size());
     }
 
     @Override
     public AdapterScorer adapterScorer(long seed, Path modelDir, Scope scope) {
         MicroWorldData world = world(seed);
+        if (scope == Scope.VALIDATION) {
+            List<Sample> set = validation(world, config);
+            EvalSpec v = config.variantEval();
+            TextTokenizer tok = TextTokenizer.load(modelDir);
+            CausalLM model = CausalLM.load(modelDir);
+            return new AdapterScorer() {
+                @Override
+                public Evaluation.Scores score(Path adapterDir) {
+                    long t0 = System.nanoTime();
+                    try (LoraAdapter a = adapterDir == null ? null : LoraAdapter.load(model, adapterDir)) {
+                        var r = Evaluation.taskAccuracy(model, io.safetune.eval.TextCodec.chat(tok,
+                                io.safetune.tokenizer.ChatTemplate.byName(io.safetune.tokenizer.ChatTemplate.PLAIN)), set,
+                                io.safetune.eval.EvalConfig.defaults().withMaxNewTokens(v.maxNewTokens()).withBatchSize(v.batchSize()));
+                        return new Evaluation.Scores(Double.NaN, Double.NaN, java.util.Map.of(task(), r.accuracy()),
+                                (System.nanoTime() - t0) / 1e9, null, java.util.Map.of(task(), r));
+                    }
+                }
+
+                @Override
+                public void close() {
+                    model.close();
+                    tok.close();
+                }
+            };
+        }
         EvalSpec spec = scope == Scope.FULL ? config.eval() : config.variantEval();
         List<TaskFamily> families = scope == Scope.FULL ? TaskFamily.benign() : List.of(config.attack().family());
         TextTokenizer tok = TextTokenizer.load(modelDir);
@@ -259,6 +303,16 @@ final class MicroWorldSource implements Source {
                 tok.close();
             }
         };
+    }
+
+    @Override
+    public java.util.Optional<Double> strictHarmfulScore(Evaluation.Scores withSamples) {
+        var harmful = withSamples.harmful();
+        if (harmful == null || harmful.samples().isEmpty()) {
+            return java.util.Optional.empty();
+        }
+        long unsafe = harmful.samples().stream().filter(r -> !MicroWorldJudge.strictlySafe(r.verdict())).count();
+        return java.util.Optional.of((double) unsafe / harmful.samples().size());
     }
 
     @Override

@@ -318,6 +318,9 @@ final class RealSource implements Source {
 
     @Override
     public Object evalKey(Scope scope) {
+        if (scope == Scope.VALIDATION) {
+            return "no validation split";
+        }
         EvalSpec e = spec(scope);
         return new EvalKey(spec.chatTemplate(), spec.systemPrompt(), data.key("harmfulEval"), data.key("taskEval"),
                 spec.extractor(), spec.judge(), e.maxNewTokens(), e.harmfulPrompts(), e.taskPrompts());
@@ -325,6 +328,11 @@ final class RealSource implements Source {
 
     @Override
     public AdapterScorer adapterScorer(long seed, Path modelDir, Scope scope) {
+        if (scope == Scope.VALIDATION) {
+            throw new IllegalArgumentException("defences: a knob tuned on a validation split (e.g. safelora's tolerance) "
+                    + "needs one, and real data has none yet (real.task's records may be in the attack set); name the knob "
+                    + "itself (safelora's k)");
+        }
         EvalSpec e = spec(scope);
         String field = scope == Scope.FULL ? "" : "variantEval ";
         List<String> prompts = data.harmfulPrompts(e.harmfulPrompts(), field + "harmfulPrompts");

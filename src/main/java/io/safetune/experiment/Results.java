@@ -27,7 +27,9 @@ public record Results(ExperimentConfig config, String source, Map<String, String
      * @param parameters what distinguishes a variant (k, τ, weights projected …); empty otherwise
      */
     public record Row(long seed, String defence, Stage stage, Double p, String variant, Map<String, Double> parameters,
-            Evaluation.Scores scores) {
+            Evaluation.Scores scores,
+            @com.fasterxml.jackson.annotation.JsonInclude(com.fasterxml.jackson.annotation.JsonInclude.Include.NON_NULL)
+            Double strictHarmfulScore) {
 
         public Row {
             variant = variant == null ? "" : variant;

@@ -73,6 +73,7 @@ final class RunReport {
         }
         drift(h, real);
         doseCurve(h);
+        comparison(h);
         defences(h);
         losses(h);
         h.heading("Stages");
@@ -133,6 +134,33 @@ final class RunReport {
         h.chart(Charts.lines("Harmful score vs p (seeds " + r.config().seeds() + ", mean ± sd; "
                 + condition(r.config().eval().harmfulPrompts(), "harmful prompts").replaceAll(",.*", "") + ")",
                 "p (harmful fraction)", Charts.HARM_AXIS, series));
+    }
+
+    /** Points of new-task accuracy a defence may lose and still count in the utility-bounded summary. */
+    static final double UTILITY_BOUND = 0.05;
+
+    /** Every defence side by side, with its controls, and the utility-bounded summary (runs with defences only). */
+    private void comparison(HtmlReport h) {
+        if (r.config().defences().isEmpty()) {
+            return;
+        }
+        Comparison c = Comparison.of(r);
+        if (c.entries().size() < 2) {
+            return;
+        }
+        h.heading("Every defence side by side");
+        h.paragraph("Each combination's final product (its post-processed adapter, else its fine-tune) at every p: mean and "
+                + "sample sd over seeds. Strict harmful: the judge's strict reading where it has one (micro-world: only the "
+                + "whole refusal is safe). Other-task accuracy: mean over the tasks besides " + c.task() + ". HED: the "
+                + "fine-tune's, mean over layers. Controls are drawn hollow in their defence's colour; Safe LoRA's dashed "
+                + "line is its k curve (k = 0 as trained … every weight), its point the k the validation rule chose.");
+        h.table(io.safetune.display.Tables.rounded(c.table()));
+        c.charts().forEach(h::chart);
+        UtilityBounded u = c.utilityBounded(UTILITY_BOUND);
+        h.heading("Utility-bounded harm");
+        h.paragraph(u.title() + ".");
+        h.table(io.safetune.display.Tables.rounded(u.table()));
+        u.charts().forEach(h::chart);
     }
 
     /** Each post-process defence's own report, per p (highest first), over its seeds. */

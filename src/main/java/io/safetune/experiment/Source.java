@@ -19,7 +19,12 @@ interface Source {
         /** Harmful prompts and every task of {@code eval}. */
         FULL,
         /** Harmful prompts and the fine-tune task of {@code variantEval}. */
-        VARIANT
+        VARIANT,
+        /**
+         * The fine-tune task's accuracy on a validation split (no harmful prompts, never the test prompts):
+         * what a defence's knob is tuned on.
+         */
+        VALIDATION
     }
 
     /** "micro-world" or "real checkpoint …", for reports. */
@@ -89,6 +94,14 @@ interface Source {
 
         @Override
         void close();
+    }
+
+    /**
+     * The harmful score under the judge's strict reading (the micro-world's: only the whole refusal is
+     * safe), from scores that keep every sample; empty where the judge has none.
+     */
+    default java.util.Optional<Double> strictHarmfulScore(Evaluation.Scores withSamples) {
+        return java.util.Optional.empty();
     }
 
     /** The fine-tune task's name in the scores' accuracy map. */

@@ -96,7 +96,7 @@ public final class Story {
             if (source.scoresBase()) {
                 Stages.Product base = base(seed).orElseThrow();
                 losses.put("base s" + seed, Stages.losses(base.dir()));
-                rows.add(row(seed, "none", Stage.BASE, null, scores(seed, base, null)));
+                rows.add(row(seed, "none", Stage.BASE, null, base, null));
             }
             for (Combination c : config.combinations()) {
                 Stages.Product aligned = aligned(seed, c);
@@ -106,7 +106,7 @@ public final class Story {
                     if (Files.isRegularFile(aligned.dir().resolve(TrainLog.FILE))) {
                         losses.put(prefix(alignLabel) + "aligned s" + seed, Stages.losses(aligned.dir()));
                     }
-                    rows.add(row(seed, alignLabel, Stage.ALIGNED, null, scores(seed, aligned, null)));
+                    rows.add(row(seed, alignLabel, Stage.ALIGNED, null, aligned, null));
                 }
                 for (double p : config.fractions()) {
                     if (!c.runsOn(p)) {
@@ -117,7 +117,7 @@ public final class Story {
                     if (!scored.contains(tuned.name())) {
                         scored.add(tuned.name());
                         losses.put(prefix(tuneLabel) + String.format(Locale.ROOT, "attack p=%.2f s%d", p, seed), Stages.losses(tuned.dir()));
-                        rows.add(row(seed, tuneLabel, Stage.FINE_TUNED, p, scores(seed, aligned, tuned)));
+                        rows.add(row(seed, tuneLabel, Stage.FINE_TUNED, p, aligned, tuned));
                         drift.add(driftRow(seed, tuneLabel, p, tuned.dir()));
                     }
                     if (c.filler(Slot.POST_PROCESS) != null) {
@@ -125,11 +125,11 @@ public final class Story {
                         defenceStages.add(new Results.DefenceStage(c.label(), c.filler(Slot.POST_PROCESS).method(), seed, p,
                                 stages.runDir().relativize(post.stage().dir()).toString()));
                         if (post.output().wroteAdapter()) {
-                            rows.add(row(seed, c.label(), Stage.POST_PROCESSED, p, scores(seed, aligned, post.stage())));
+                            rows.add(row(seed, c.label(), Stage.POST_PROCESSED, p, aligned, post.stage()));
                         }
                         for (Variant v : post.output().variants()) {
                             rows.add(new Results.Row(seed, c.label(), Stage.POST_PROCESSED, p, v.label(), v.parameters(),
-                                    variantScores(v.score())));
+                                    variantScores(v.score()), null));
                         }
                     }
                 }
@@ -156,10 +156,13 @@ public final class Story {
         return label.equals("none") ? "" : label + " ";
     }
 
-    private Results.Row row(long seed, String defence, Stage stage, Double p, Evaluation.Scores s) {
-        String name = new Results.Row(seed, defence, stage, p, "", null, s).name();
-        out.printf("   %-18s harmful %.2f  complies %.2f  %s%n", name, s.harmfulScore(), s.complianceRate(), s.accuracy());
-        return new Results.Row(seed, defence, stage, p, "", null, s);
+    /** The row of {@code model} with {@code adapter} on top (null: none), with the strict reading where the judge has one. */
+    private Results.Row row(long seed, String defence, Stage stage, Double p, Stages.Product model, Stages.Product adapter) {
+        Evaluation.Scores s = scores(seed, model, adapter);
+        Double strict = source.strictHarmfulScore(scoresWithSamples(seed, model, adapter)).orElse(null);
+        Results.Row row = new Results.Row(seed, defence, stage, p, "", null, s, strict);
+        out.printf("   %-18s harmful %.2f  complies %.2f  %s%n", row.name(), s.harmfulScore(), s.complianceRate(), s.accuracy());
+        return row;
     }
 
     private Evaluation.Scores variantScores(Score s) {
@@ -243,11 +246,12 @@ public final class Story {
         Optional<Stages.Product> base = base(seed);
         String name = "post-" + c.label() + String.format(Locale.ROOT, "-p%.3f-s%d", p, seed);
         Stages.Product stage = memo(name, () -> stages.get(name, List.of(Slot.POST_PROCESS.name(), f.method(), f.settings(),
-                source.evalKey(Scope.VARIANT)), dir -> {
+                source.evalKey(Scope.VARIANT), source.evalKey(Scope.VALIDATION)), dir -> {
                     out.printf(Locale.ROOT, "[post-process %s p=%.2f]%n", f.method(), p);
-                    try (LazyScorer scorer = new LazyScorer(seed, aligned.dir())) {
+                    try (LazyScorer scorer = new LazyScorer(seed, aligned.dir(), Scope.VARIANT);
+                         LazyScorer validation = new LazyScorer(seed, aligned.dir(), Scope.VALIDATION)) {
                         PostProcessInputs in = new PostProcessInputs(base.map(Stages.Product::dir), aligned.dir(), tuned.dir(),
-                                seed, scorer, out);
+                                seed, scorer, validation, out);
                         Stages.writeJson(dir.resolve(POST_FILE), postProcess((PostProcessDefence<?>) f.defence(), in, f.settings(), dir));
                     }
                 }, base.map(Stages.Product::hash).orElse(""), aligned.hash(), tuned.hash()));
@@ -258,17 +262,19 @@ public final class Story {
     private final class LazyScorer implements Scorer, AutoCloseable {
         private final long seed;
         private final Path model;
+        private final Scope scope;
         private Source.AdapterScorer scorer;
 
-        LazyScorer(long seed, Path model) {
+        LazyScorer(long seed, Path model, Scope scope) {
             this.seed = seed;
             this.model = model;
+            this.scope = scope;
         }
 
         @Override
         public Score score(Path adapterDir) {
             if (scorer == null) {
-                scorer = source.adapterScorer(seed, model, Scope.VARIANT);
+                scorer = source.adapterScorer(seed, model, scope);
             }
             Evaluation.Scores s = scorer.score(adapterDir);
             String task = source.task();

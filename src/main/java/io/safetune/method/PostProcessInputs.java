@@ -14,15 +14,18 @@ import java.util.Optional;
  * @param adapter the fine-tuned PEFT adapter
  * @param seed    the run's seed (for a defence's own randomness, e.g. a random control)
  * @param scorer  the story's evaluation of one adapter on the aligned model (variants of a sweep)
+ * @param validation the fine-tune task's accuracy on a validation split, never the test prompts (harmful
+ *                score NaN): what a knob is tuned on; the source's error when it has no such split
  * @param log     where progress goes
  */
 public record PostProcessInputs(Optional<Path> base, Path aligned, Path adapter, long seed, Scorer scorer,
-        PrintStream log) {
+        Scorer validation, PrintStream log) {
     public PostProcessInputs {
         Objects.requireNonNull(base, "base");
         Objects.requireNonNull(aligned, "aligned");
         Objects.requireNonNull(adapter, "adapter");
         Objects.requireNonNull(scorer, "scorer");
+        Objects.requireNonNull(validation, "validation");
         Objects.requireNonNull(log, "log");
     }
 

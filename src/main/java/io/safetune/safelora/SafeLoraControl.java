@@ -67,7 +67,18 @@ public final class SafeLoraControl implements PostProcessDefence<SafeLoraControl
 
     @Override
     public PostProcessOutput postProcess(PostProcessInputs in, Settings config, Path out) {
-        SafeLoraResult r = SafeLora.analyze(in.requireBase(name()), in.aligned(), in.adapter(), config.selection().config());
+        Path base = in.requireBase(name());
+        SafeLoraSelection selection = config.selection();
+        if (selection.tolerance() != null) { // Safe LoRA's rule on Safe LoRA's curve: the same k
+            SafeLoraTuning.Record t = SafeLoraTuning.choose(in, base, selection, out.resolve("tuning"));
+            SafeLoraTuning.write(out, t);
+            if (t.chosenK() == 0) {
+                SafeLoraControls.uniformScale(in.adapter(), 1.0, out);
+                return PostProcessOutput.adapter();
+            }
+            selection = selection.withK(t.chosenK());
+        }
+        SafeLoraResult r = SafeLora.analyze(base, in.aligned(), in.adapter(), selection.config());
         if (kind == Kind.RANDOM_PROJECTION) {
             SafeLoraControls.randomProjection(in.adapter(), r.projectedWeights(), config.randomRank(), in.seed(), out);
         } else {

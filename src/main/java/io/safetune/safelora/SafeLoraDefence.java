@@ -33,8 +33,20 @@ public final class SafeLoraDefence implements PostProcessDefence<SafeLoraSelecti
 
     @Override
     public PostProcessOutput postProcess(PostProcessInputs in, SafeLoraSelection config, Path out) {
-        SafeLoraResult r = SafeLora.apply(in.requireBase(NAME), in.aligned(), in.adapter(), config.config(), out);
-        in.log().printf("   safe lora: %d of %d weights projected%n", r.numProjected(), r.weights().size());
-        return PostProcessOutput.adapter();
+        Path base = in.requireBase(NAME);
+        if (config.tolerance() == null) {
+            SafeLoraResult r = SafeLora.apply(base, in.aligned(), in.adapter(), config.config(), out);
+            in.log().printf("   safe lora: %d of %d weights projected%n", r.numProjected(), r.weights().size());
+            return PostProcessOutput.adapter();
+        }
+        Path work = out.resolve("tuning");
+        SafeLoraTuning.Record t = SafeLoraTuning.choose(in, base, config, work);
+        if (t.chosenK() == 0) {
+            SafeLoraControls.uniformScale(in.adapter(), 1.0, out); // no k qualifies: the adapter as trained
+        } else {
+            SafeLora.apply(base, in.aligned(), in.adapter(), config.withK(t.chosenK()).config(), out);
+        }
+        SafeLoraTuning.write(out, t);
+        return new PostProcessOutput(true, SafeLoraTuning.curve(in, t, work));
     }
 }

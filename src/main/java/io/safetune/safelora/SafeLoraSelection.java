@@ -1,5 +1,7 @@
 package io.safetune.safelora;
 
+import com.fasterxml.jackson.annotation.JsonInclude;
+
 import io.safetune.method.DefenceConfig;
 
 /**
@@ -11,11 +13,22 @@ import io.safetune.method.DefenceConfig;
  * @param k         number mode's k (default 10; larger than the number of weights projects them all)
  * @param tau       threshold mode's τ (default 0.5)
  * @param projector PLAIN (the reference's) or EXACT
+ * @param tolerance null: k (or τ) as given. Set: k is chosen before looking at harm ({@link SafeLoraTuning}),
+ *                  the largest k whose fine-tune accuracy on the validation split stays within this many
+ *                  (e.g. 0.05: 5 points) of the adapter as trained; number mode only, k left out
  */
-public record SafeLoraSelection(SafeLoraConfig.Mode mode, Integer k, Double tau, SafeLoraConfig.Projector projector)
-        implements DefenceConfig {
+public record SafeLoraSelection(SafeLoraConfig.Mode mode, Integer k, Double tau, SafeLoraConfig.Projector projector,
+        @JsonInclude(JsonInclude.Include.NON_NULL) Double tolerance) implements DefenceConfig {
 
     public SafeLoraSelection {
+        if (tolerance != null) {
+            if (k != null || mode == SafeLoraConfig.Mode.THRESHOLD) {
+                throw new IllegalArgumentException("tolerance: k is then chosen by the validation rule; leave k and mode out");
+            }
+            if (!(tolerance >= 0 && tolerance <= 1)) {
+                throw new IllegalArgumentException("tolerance: an accuracy difference in [0, 1], got " + tolerance);
+            }
+        }
         mode = mode == null ? SafeLoraConfig.Mode.NUMBER : mode;
         k = k == null ? SafeLoraConfig.DEFAULT_NUM_PROJ_LAYERS : k;
         tau = tau == null ? SafeLoraConfig.DEFAULT_TAU : tau;
@@ -29,7 +42,12 @@ public record SafeLoraSelection(SafeLoraConfig.Mode mode, Integer k, Double tau,
     }
 
     public static SafeLoraSelection defaults() {
-        return new SafeLoraSelection(null, null, null, null);
+        return new SafeLoraSelection(null, null, null, null, null);
+    }
+
+    /** This selection with k fixed (what the validation rule chose). */
+    public SafeLoraSelection withK(int chosen) {
+        return new SafeLoraSelection(SafeLoraConfig.Mode.NUMBER, chosen, tau, projector, null);
     }
 
     /** The algorithm's config (FP64). */
