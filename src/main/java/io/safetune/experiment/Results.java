@@ -18,6 +18,11 @@ public record Results(ExperimentConfig config, String source, Map<String, String
         List<DriftRow> drift, List<DefenceStage> defenceStages, Map<String, List<Double>> losses,
         List<Stages.StageRun> stages, double wallSeconds, List<Targets.Check> targets) {
 
+    /** A run's results.json (e.g. a committed copy a notebook reads), with an error naming the file when it is not one. */
+    public static Results read(java.nio.file.Path file) {
+        return Stages.read(file, Results.class);
+    }
+
     /**
      * One evaluated product.
      *

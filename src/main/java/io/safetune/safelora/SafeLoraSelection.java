@@ -30,10 +30,10 @@ public record SafeLoraSelection(SafeLoraConfig.Mode mode, Integer k, Double tau,
             }
         }
         mode = mode == null ? SafeLoraConfig.Mode.NUMBER : mode;
-        k = k == null ? SafeLoraConfig.DEFAULT_NUM_PROJ_LAYERS : k;
+        k = k == null && tolerance == null ? Integer.valueOf(SafeLoraConfig.DEFAULT_NUM_PROJ_LAYERS) : k; // with a tolerance: chosen later
         tau = tau == null ? SafeLoraConfig.DEFAULT_TAU : tau;
         projector = projector == null ? SafeLoraConfig.Projector.PLAIN : projector;
-        if (k < 1) {
+        if (k != null && k < 1) {
             throw new IllegalArgumentException("k: must be >= 1, got " + k);
         }
         if (!(tau >= -1 && tau <= 1)) {
@@ -50,8 +50,11 @@ public record SafeLoraSelection(SafeLoraConfig.Mode mode, Integer k, Double tau,
         return new SafeLoraSelection(SafeLoraConfig.Mode.NUMBER, chosen, tau, projector, null);
     }
 
-    /** The algorithm's config (FP64). */
+    /** The algorithm's config (FP64); with a tolerance, only once k is fixed ({@link #withK}). */
     public SafeLoraConfig config() {
+        if (k == null && mode == SafeLoraConfig.Mode.NUMBER) {
+            throw new IllegalStateException("k: chosen by the validation rule (tolerance " + tolerance + "); fix it with withK");
+        }
         SafeLoraConfig c = mode == SafeLoraConfig.Mode.NUMBER ? SafeLoraConfig.number(k) : SafeLoraConfig.threshold(tau);
         return c.withProjector(projector);
     }

@@ -78,6 +78,40 @@ class ComparisonTest {
         String html = Files.readString(run.resolve("report.html"));
         assertTrue(html.contains("Every defence side by side") && html.contains("Utility-bounded harm"));
         assertTrue(html.contains("Safety against utility at p = 0.1"));
+        // the command that prints the README's tables reads the same results.json
+        java.io.ByteArrayOutputStream printed = new java.io.ByteArrayOutputStream();
+        PrintStream stdout = System.out;
+        System.setOut(new PrintStream(printed, true, java.nio.charset.StandardCharsets.UTF_8));
+        try {
+            assertEquals(0, io.safetune.cli.Main.run("compare", "--results", run.resolve("results.json").toString()));
+        } finally {
+            System.setOut(stdout);
+        }
+        String md = printed.toString(java.nio.charset.StandardCharsets.UTF_8);
+        assertTrue(md.contains("| safelora-uniform-scale (control) | 0.1 |") && md.contains("| vaccine | "), md);
+    }
+
+    /** The knob is tuned on training-distribution samples that no attack draws, never on the test prompts. */
+    @Test
+    void theValidationSplitSharesNoPromptWithAnyAttackOrTheTestSet() {
+        ExperimentConfig c = ExperimentConfig.defaults();
+        var world = io.safetune.data.microworld.MicroWorld.generate(c.world().world(0));
+        var validation = MicroWorldSource.validation(world, c);
+        assertEquals(c.variantEval().taskPrompts(), validation.size());
+        java.util.Set<String> prompts = new java.util.HashSet<>();
+        validation.forEach(v -> prompts.add(v.prompt()));
+        for (double p : List.of(0.0, 0.2)) {
+            MicroWorldSource.attackSamples(world, c.attack(), p, 0).forEach(a -> assertTrue(!prompts.contains(a.prompt()), a.prompt()));
+        }
+        world.evalTask(c.attack().family()).forEach(t -> assertTrue(!prompts.contains(t.prompt()), t.prompt()));
+        // an attack as large as the pool leaves no room for the split: refused, naming the field
+        ExperimentConfig.AttackSpec a = c.attack();
+        ExperimentConfig big = new ExperimentConfig(c.name(), c.seeds(), c.model(), c.base(), c.aligned(),
+                new ExperimentConfig.AttackSpec(a.task(), 1950, a.r(), a.alpha(), a.dropout(), a.targets(), a.learningRate(),
+                        a.epochs(), a.batchSize()),
+                c.attackFractions(), c.dose(), c.eval(), c.real(), c.world(), c.defences(), c.variantEval());
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> MicroWorldSource.validation(world, big));
+        assertTrue(e.getMessage().startsWith("variantEval.taskPrompts"), e.getMessage());
     }
 
     private static Comparison.Cell cell(String label, String controlOf, double p, double harm, double acc) {
