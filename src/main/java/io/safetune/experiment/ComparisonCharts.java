@@ -47,11 +47,11 @@ final class ComparisonCharts {
     }
 
     static XYChart at(Comparison c, double p) {
-        XYChart chart = new XYChartBuilder().width(Charts.WIDTH).height(Charts.HEIGHT + 80)
+        XYChart chart = new XYChartBuilder().width(Charts.WIDTH + 300).height(Charts.HEIGHT + 80)
                 .title(String.format(Locale.ROOT, "Safety against utility at p = %s (%s)", p, c.condition()))
                 .xAxisTitle(Charts.HARM_AXIS).yAxisTitle(c.task() + " " + Charts.UTILITY_AXIS).build();
         Styler s = chart.getStyler();
-        s.setLegendPosition(Styler.LegendPosition.OutsideS).setLegendLayout(Styler.LegendLayout.Horizontal);
+        s.setLegendPosition(Styler.LegendPosition.OutsideE).setLegendLayout(Styler.LegendLayout.Vertical);
         chart.getStyler().setErrorBarsColorSeriesColor(true);
         chart.getStyler().setXAxisMin(0.0).setXAxisMax(1.0).setYAxisMin(0.0).setYAxisMax(1.0);
         List<String> defences = c.entries().stream().filter(e -> e.controlOf() == null).map(Comparison.Entry::label).toList();

@@ -137,6 +137,12 @@ public final class StageStore {
         if (!fresh && whole(dir) == null) {
             return new Stage(name, hash, dir, true); // the common case: no lock needed to read a finished stage
         }
+        if (!fresh) {
+            Path twin = twin(hash);
+            if (twin != null) {
+                return new Stage(name, hash, twin, true); // the same stage under another product's name
+            }
+        }
         try (StageLock lock = StageLock.acquire(root, id, () -> log.println("   (" + id
                 + ": another run is building this stage; waiting for it)"))) {
             // --fresh redoes stages finished before this run; one another run finished while we waited is fresh
@@ -153,6 +159,23 @@ public final class StageStore {
             return new Stage(name, hash, build(name, hash, dir, config, producer), false);
         } catch (IOException e) {
             throw new UncheckedIOException("stage " + name + " failed: " + e.getMessage(), e);
+        }
+    }
+
+    /**
+     * A finished stage of the same hash under another name (e.g. a named combination's aligned model, which
+     * is an unnamed entry's too): the hash covers everything the stage is computed from, never the name.
+     */
+    private Path twin(String hash) {
+        if (!Files.isDirectory(root)) {
+            return null;
+        }
+        try (java.util.stream.Stream<Path> dirs = Files.list(root)) {
+            return dirs.filter(d -> d.getFileName().toString().endsWith("-" + hash) && Files.isDirectory(d)
+                    && !d.getFileName().toString().startsWith(".")).sorted().filter(d -> whole(d) == null)
+                    .findFirst().orElse(null);
+        } catch (IOException e) {
+            return null; // no twin found: the stage is built under its own name
         }
     }
 

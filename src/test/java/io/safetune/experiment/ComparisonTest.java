@@ -157,7 +157,8 @@ class ComparisonTest {
         assertEquals(List.of(0L, 1L, 2L), c.seeds());
         assertEquals(List.of(0.0, 0.02, 0.05, 0.1, 0.2), c.fractions().stream().sorted().toList());
         assertEquals(List.of("none", "safelora", "safelora-random-projection", "safelora-uniform-scale", "salora",
-                "salora-random-module", "vaccine", "vaccine-random", "vaccine+salora", "vaccine+salora+safelora"),
+                "salora-random-module", "vaccine", "vaccine-random", "vaccine+salora", "vaccine+salora+safelora",
+                "vaccine+salora+safelora-random-projection", "salora+safelora"),
                 c.combinations().stream().map(Combination::label).toList());
         assertNotNull(c.defences().get(1).controlOf());
     }

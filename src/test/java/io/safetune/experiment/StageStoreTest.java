@@ -75,6 +75,25 @@ class StageStoreTest {
         assertEquals(3, produced.get());
     }
 
+    /** A named combination's products are an unnamed entry's too (e.g. its Vaccine-aligned model): built once. */
+    @Test
+    void aStageOfTheSameHashUnderAnotherNameIsReused() {
+        AtomicInteger produced = new AtomicInteger();
+        StageStore.Producer p = dir -> {
+            produced.incrementAndGet();
+            Files.writeString(dir.resolve("w.txt"), "weights");
+        };
+        StageStore.Stage first = new StageStore(tmp, false).getOrProduce("aligned-vaccine-s0", List.of(1, 2), p);
+        StageStore.Stage twin = new StageStore(tmp, false).getOrProduce("aligned-named-s0", List.of(1, 2), p);
+        assertEquals(1, produced.get());
+        assertTrue(twin.reused());
+        assertEquals(first.dir(), twin.dir());
+        assertEquals("aligned-named-s0", twin.name());
+        new StageStore(tmp, false).getOrProduce("aligned-named-s0", List.of(1, 3), p);
+        assertEquals(2, produced.get(), "another hash is another stage, whatever the name");
+        assertFalse(new StageStore(tmp, true).getOrProduce("aligned-other-s0", List.of(1, 2), p).reused(), "--fresh redoes it");
+    }
+
     @Test
     void anInterruptedStageLeavesNothingThatLooksFinished() throws IOException {
         StageStore store = new StageStore(tmp, false);
