@@ -23,9 +23,17 @@ final class CompareCommand implements Callable<Integer> {
     @Option(names = "--bound", defaultValue = "0.05", description = "accuracy points of the utility bound (default ${DEFAULT-VALUE})")
     double bound;
 
+    @Option(names = "--save", paramLabel = "FILE",
+            description = "also writes the results without loss curves and stage list to FILE (docs/results/defences.json)")
+    Path save;
+
     @Override
     public Integer call() {
-        Comparison c = Comparison.of(Results.read(results));
+        Results read = Results.read(results);
+        if (save != null) {
+            read.scoresOnly().write(save);
+        }
+        Comparison c = Comparison.of(read);
         StringBuilder out = new StringBuilder("Every defence side by side (" + c.condition() + "), from " + results + "\n\n");
         out.append("| defence | p | harmful | strict harmful | complies | ").append(c.task())
                 .append(" acc | other tasks | HED |\n|---|---|---|---|---|---|---|---|\n");

@@ -18,6 +18,20 @@ public record Results(ExperimentConfig config, String source, Map<String, String
         List<DriftRow> drift, List<DefenceStage> defenceStages, Map<String, List<Double>> losses,
         List<Stages.StageRun> stages, double wallSeconds, List<Targets.Check> targets) {
 
+    /** These results without the loss curves and the stage list: what a committed copy keeps (rows, drift, config). */
+    public Results scoresOnly() {
+        return new Results(config, source, versions, rows, drift, defenceStages, Map.of(), List.of(), wallSeconds, targets);
+    }
+
+    /** Writes these results as results.json is written (atomically). */
+    public void write(java.nio.file.Path file) {
+        try {
+            Stages.writeJson(file, this);
+        } catch (java.io.IOException e) {
+            throw new java.io.UncheckedIOException("cannot write " + file, e);
+        }
+    }
+
     /** A run's results.json (e.g. a committed copy a notebook reads), with an error naming the file when it is not one. */
     public static Results read(java.nio.file.Path file) {
         return Stages.read(file, Results.class);
