@@ -329,9 +329,9 @@ final class RealSource implements Source {
     @Override
     public AdapterScorer adapterScorer(long seed, Path modelDir, Scope scope) {
         if (scope == Scope.VALIDATION) {
-            throw new IllegalArgumentException("defences: a knob tuned on a validation split (e.g. safelora's tolerance) "
+            throw new IllegalArgumentException("defences: a knob tuned on a validation split (a post-process's tolerance) "
                     + "needs one, and real data has none yet (real.task's records may be in the attack set); name the knob "
-                    + "itself (safelora's k)");
+                    + "itself (e.g. k)");
         }
         EvalSpec e = spec(scope);
         String field = scope == Scope.FULL ? "" : "variantEval ";

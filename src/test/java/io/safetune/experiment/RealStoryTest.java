@@ -199,6 +199,12 @@ class RealStoryTest {
         ExperimentConfig noBase = ExperimentConfig.load(config(checkpoint, "defences: [{post: safelora}]\n"));
         ExperimentConfig c = noBase.withReal(noBase.real().withDataDir(data.toString()).withAllowUnpinned(true));
         assertMessage("real.base", () -> new Story(c, runs, false, quiet()).run());
+
+        // a knob tuned on a validation split: real data has none yet, and says so
+        ExperimentConfig tuned = ExperimentConfig.load(config(checkpoint, "  base: " + base + "\n"
+                + "defences: [{post: {method: safelora, tolerance: 0.05}}]\n"));
+        ExperimentConfig t = tuned.withReal(tuned.real().withDataDir(data.toString()).withAllowUnpinned(true));
+        assertMessage("validation split", () -> new Story(t, runs, false, quiet()).run());
     }
 
     /**
