@@ -20,21 +20,14 @@ class ComparisonTest {
     @TempDir
     Path tmp;
 
-    static final String REDUCED = """
-            name: toy
-            seeds: [3]
-            model: {hidden: 32, layers: 1, heads: 2, ffn: 48}
-            base: {steps: 6, batchSize: 8, learningRate: 0.002, warmupRatio: 0}
-            aligned: {steps: 4, batchSize: 8, learningRate: 0.0005, warmupRatio: 0}
-            attack: {n: 40, r: 4, alpha: 8, epochs: 1, batchSize: 8}
-            eval: {maxNewTokens: 6, taskPrompts: 4, harmfulPrompts: 4, hedSamples: 4, batchSize: 8}
-            attackFractions: [0.1]
-            defences:
-              - post: {method: safelora, tolerance: 0.05}
-              - {name: safelora-uniform-scale, post: {method: safelora-uniform-scale, selection: {tolerance: 0.05}}, controlOf: safelora}
-              - align: vaccine
-            variantEval: {maxNewTokens: 6, taskPrompts: 4, harmfulPrompts: 4, hedSamples: 4, batchSize: 8}
-            """;
+    /** The toy experiment of the other story tests, with two defences, a control and one p. */
+    static final String REDUCED = ConcurrentRunsTest.TOY.replace("attackFractions: [0.1, 0.0]", "attackFractions: [0.1]")
+            .replaceAll("(?s)defences:.*?(?=variantEval)", """
+                    defences:
+                      - post: {method: safelora, tolerance: 0.05}
+                      - {name: safelora-uniform-scale, post: {method: safelora-uniform-scale, selection: {tolerance: 0.05}}, controlOf: safelora}
+                      - align: vaccine
+                    """);
 
     @Test
     void aReducedComparisonRunsThroughTheStoryAndTheReport() throws Exception {

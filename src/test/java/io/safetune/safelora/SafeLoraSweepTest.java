@@ -19,7 +19,8 @@ class SafeLoraSweepTest {
     @TempDir
     Path tmp;
 
-    private static double normB(Path dir) {
+    /** Total ‖B‖ of an adapter folder. */
+    static double normB(Path dir) {
         try (TensorStore s = TensorStore.open(dir.resolve(SafeLora.ADAPTER_WEIGHTS))) {
             double sum = 0;
             for (String k : s.names()) {

@@ -4,7 +4,6 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import io.safetune.checkpoint.TensorStore;
 import io.safetune.method.PostProcessInputs;
 import io.safetune.method.PostProcessOutput;
 import io.safetune.method.Score;
@@ -36,17 +35,7 @@ class SafeLoraTuningTest {
     private static final Path ADAPTER = Fixtures.get("llama-tiny-lora");
 
     private static double normB(Path dir) {
-        try (TensorStore s = TensorStore.open(dir.resolve(SafeLora.ADAPTER_WEIGHTS))) {
-            double sum = 0;
-            for (String k : s.names()) {
-                if (k.endsWith("lora_B.weight")) {
-                    for (float v : s.readFloats(k)) {
-                        sum += (double) v * v;
-                    }
-                }
-            }
-            return Math.sqrt(sum);
-        }
+        return SafeLoraSweepTest.normB(dir);
     }
 
     private final List<Path> testScored = new ArrayList<>();
