@@ -20,7 +20,7 @@ final class CompareCommand implements Callable<Integer> {
             description = "a run's results.json (default ${DEFAULT-VALUE})")
     Path results;
 
-    @Option(names = "--bound", defaultValue = "0.05", description = "accuracy points of the utility bound (default ${DEFAULT-VALUE})")
+    @Option(names = "--bound", defaultValue = "0.05", description = "the utility bound, an accuracy difference as a fraction (0.05 = 5 points; default ${DEFAULT-VALUE})")
     double bound;
 
     @Option(names = "--save", paramLabel = "FILE",

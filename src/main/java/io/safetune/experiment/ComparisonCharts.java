@@ -22,7 +22,8 @@ import java.util.Locale;
  * Safety against utility at one p: harmful score on x, new-task accuracy on y (the better corner is top
  * left). Each defence is its seed-mean point with error bars of its accuracy's sd and its seeds as small
  * dots; its controls share its colour, hollow; a knob's curve (Safe LoRA's k, tuned on validation) is a
- * line in the same colour, the chosen k being the defence's own point.
+ * line in the same colour (mean over seeds at each fixed k, scored on the variant set); the defence's own
+ * point is the tuned adapter, whose k each seed's validation rule chose.
  */
 final class ComparisonCharts {
 

@@ -119,6 +119,21 @@ public record ExperimentConfig(String name, List<Long> seeds, ModelSpec model, T
                             + c.labelUpTo(slot) + "' like another entry's with other settings (give it a name)");
                 }
             }
+            for (io.safetune.method.Slot slot : io.safetune.method.Slot.values()) {
+                Combination.Filler f = c.filler(slot);
+                if (f != null && f.settings().tunesOnValidation()) {
+                    if (real != null) {
+                        throw new IllegalArgumentException("defences[" + i + "]." + slot.field() + ": '" + f.method() + "' tunes "
+                                + "its knob on a validation split (tolerance), and real data has none yet; set the knob itself");
+                    }
+                    int pool = world.world(seeds.get(0)).taskTrainPerTask();
+                    if (attack.n() + variantEval.taskPrompts() > pool) {
+                        throw new IllegalArgumentException("defences[" + i + "]." + slot.field() + ": its validation split needs "
+                                + "attack.n + variantEval.taskPrompts = " + (attack.n() + variantEval.taskPrompts())
+                                + " training samples of the task; the world has " + pool);
+                    }
+                }
+            }
             if (real != null && real.alignment() == null && c.defended(io.safetune.method.Slot.ALIGN)) {
                 throw new IllegalArgumentException("defences[" + i + "].align: this real experiment has no alignment set "
                         + "(real.checkpoint is the aligned model); set real.alignment and real.base, or fill the fineTune or "

@@ -306,8 +306,8 @@ final class MicroWorldSource implements Source {
     }
 
     @Override
-    public java.util.Optional<Double> strictHarmfulScore(Evaluation.Scores withSamples) {
-        var harmful = withSamples.harmful();
+    public java.util.Optional<Double> strictHarmfulScore(java.util.function.Supplier<Evaluation.Scores> withSamples) {
+        var harmful = withSamples.get().harmful();
         if (harmful == null || harmful.samples().isEmpty()) {
             return java.util.Optional.empty();
         }

@@ -153,7 +153,8 @@ final class RunReport {
                 + "sample sd over seeds. Strict harmful: the judge's strict reading where it has one (micro-world: only the "
                 + "whole refusal is safe). Other-task accuracy: mean over the tasks besides " + c.task() + ". HED: the "
                 + "fine-tune's, mean over layers. Controls are drawn hollow in their defence's colour; Safe LoRA's dashed "
-                + "line is its k curve (k = 0 as trained … every weight), its point the k the validation rule chose.");
+                + "line is its k curve (k = 0 as trained … every weight; mean over seeds at each fixed k, on the variant set), "
+                + "its filled point the tuned adapter (k chosen per seed by the validation rule, on the full evaluation).");
         h.table(io.safetune.display.Tables.rounded(c.table()));
         c.charts().forEach(h::chart);
         UtilityBounded u = c.utilityBounded(UTILITY_BOUND);

@@ -98,9 +98,10 @@ interface Source {
 
     /**
      * The harmful score under the judge's strict reading (the micro-world's: only the whole refusal is
-     * safe), from scores that keep every sample; empty where the judge has none.
+     * safe), from scores that keep every sample (read only when the judge has such a reading); empty
+     * where it has none.
      */
-    default java.util.Optional<Double> strictHarmfulScore(Evaluation.Scores withSamples) {
+    default java.util.Optional<Double> strictHarmfulScore(java.util.function.Supplier<Evaluation.Scores> withSamples) {
         return java.util.Optional.empty();
     }
 

@@ -159,7 +159,7 @@ public final class Story {
     /** The row of {@code model} with {@code adapter} on top (null: none), with the strict reading where the judge has one. */
     private Results.Row row(long seed, String defence, Stage stage, Double p, Stages.Product model, Stages.Product adapter) {
         Evaluation.Scores s = scores(seed, model, adapter);
-        Double strict = source.strictHarmfulScore(scoresWithSamples(seed, model, adapter)).orElse(null);
+        Double strict = source.strictHarmfulScore(() -> scoresWithSamples(seed, model, adapter)).orElse(null);
         Results.Row row = new Results.Row(seed, defence, stage, p, "", null, s, strict);
         out.printf("   %-18s harmful %.2f  complies %.2f  %s%n", row.name(), s.harmfulScore(), s.complianceRate(), s.accuracy());
         return row;
@@ -245,8 +245,12 @@ public final class Story {
         Stages.Product tuned = fineTuned(seed, p, c);
         Optional<Stages.Product> base = base(seed);
         String name = "post-" + c.label() + String.format(Locale.ROOT, "-p%.3f-s%d", p, seed);
-        Stages.Product stage = memo(name, () -> stages.get(name, List.of(Slot.POST_PROCESS.name(), f.method(), f.settings(),
-                source.evalKey(Scope.VARIANT), source.evalKey(Scope.VALIDATION)), dir -> {
+        List<Object> key = new java.util.ArrayList<>(List.of(Slot.POST_PROCESS.name(), f.method(), f.settings(),
+                source.evalKey(Scope.VARIANT)));
+        if (f.settings().tunesOnValidation()) {
+            key.add(source.evalKey(Scope.VALIDATION)); // only then: other post-processes keep their keys
+        }
+        Stages.Product stage = memo(name, () -> stages.get(name, key, dir -> {
                     out.printf(Locale.ROOT, "[post-process %s p=%.2f]%n", f.method(), p);
                     try (LazyScorer scorer = new LazyScorer(seed, aligned.dir(), Scope.VARIANT);
                          LazyScorer validation = new LazyScorer(seed, aligned.dir(), Scope.VALIDATION)) {

@@ -8,4 +8,13 @@ package io.safetune.method;
  * the registered defences' types instead.
  */
 public interface DefenceConfig {
+
+    /**
+     * Whether these settings tune a knob on the story's validation split ({@link PostProcessInputs#validation}):
+     * only then is the split part of the stage's key, and a source without one refuses them when the
+     * experiment is read.
+     */
+    default boolean tunesOnValidation() {
+        return false;
+    }
 }

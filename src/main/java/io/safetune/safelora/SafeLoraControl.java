@@ -35,6 +35,11 @@ public final class SafeLoraControl implements PostProcessDefence<SafeLoraControl
                 throw new IllegalArgumentException("randomRank: must be >= 1, got " + randomRank);
             }
         }
+
+        @Override
+        public boolean tunesOnValidation() {
+            return selection.tunesOnValidation();
+        }
     }
 
     private final Kind kind;

@@ -45,6 +45,11 @@ public record SafeLoraSelection(SafeLoraConfig.Mode mode, Integer k, Double tau,
         return new SafeLoraSelection(null, null, null, null, null);
     }
 
+    @Override
+    public boolean tunesOnValidation() {
+        return tolerance != null;
+    }
+
     /** This selection with k fixed (what the validation rule chose). */
     public SafeLoraSelection withK(int chosen) {
         return new SafeLoraSelection(SafeLoraConfig.Mode.NUMBER, chosen, tau, projector, null);

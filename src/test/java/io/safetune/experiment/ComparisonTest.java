@@ -142,6 +142,11 @@ class ComparisonTest {
         Files.writeString(f, "defences:\n  - {name: ctl, post: safelora-uniform-scale, controlOf: salora}\n");
         Exception e = assertThrows(Exception.class, () -> ExperimentConfig.load(f));
         assertTrue(e.getMessage().contains("defences[0].controlOf"), e.getMessage());
+        // a knob tuned on validation in a world too small for the split: refused when the file is read
+        Files.writeString(f, "attack: {n: 1950}\ndefences:\n  - post: {method: safelora-random-projection, selection: {tolerance: 0.05}}\n");
+        e = assertThrows(Exception.class, () -> ExperimentConfig.load(f));
+        assertTrue(e.getMessage().contains("defences[0].post: its validation split needs attack.n + variantEval.taskPrompts = 2050"),
+                e.getMessage());
     }
 
     @Test
