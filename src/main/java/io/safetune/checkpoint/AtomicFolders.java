@@ -224,8 +224,8 @@ public final class AtomicFolders {
         return HexFormat.of().formatHex(b);
     }
 
-    /** Deletes a folder tree; a failure here must not hide the error that led to it. */
-    static void deleteQuietly(Path dir) {
+    /** Deletes a folder tree, best effort (a failure here must not hide the error that led to it). */
+    public static void deleteQuietly(Path dir) {
         try (Stream<Path> s = Files.walk(dir)) {
             for (Path p : s.sorted(Comparator.reverseOrder()).toList()) {
                 Files.deleteIfExists(p);

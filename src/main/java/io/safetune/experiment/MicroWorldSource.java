@@ -12,7 +12,10 @@ import io.safetune.data.microworld.MicroWorldData;
 import io.safetune.data.microworld.Sample;
 import io.safetune.data.microworld.TaskFamily;
 import io.safetune.data.Jsonl;
+import io.safetune.eval.EvalConfig;
 import io.safetune.eval.MicroWorldJudge;
+import io.safetune.eval.TaskAccuracyResult;
+import io.safetune.eval.TextCodec;
 import io.safetune.experiment.ExperimentConfig.AttackSpec;
 import io.safetune.experiment.ExperimentConfig.EvalSpec;
 import io.safetune.experiment.ExperimentConfig.TrainingSpec;
@@ -270,11 +273,11 @@ final class MicroWorldSource implements Source {
                 public Evaluation.Scores score(Path adapterDir) {
                     long t0 = System.nanoTime();
                     try (LoraAdapter a = adapterDir == null ? null : LoraAdapter.load(model, adapterDir)) {
-                        var r = Evaluation.taskAccuracy(model, io.safetune.eval.TextCodec.chat(tok,
-                                io.safetune.tokenizer.ChatTemplate.byName(io.safetune.tokenizer.ChatTemplate.PLAIN)), set,
-                                io.safetune.eval.EvalConfig.defaults().withMaxNewTokens(v.maxNewTokens()).withBatchSize(v.batchSize()));
-                        return new Evaluation.Scores(Double.NaN, Double.NaN, java.util.Map.of(task(), r.accuracy()),
-                                (System.nanoTime() - t0) / 1e9, null, java.util.Map.of(task(), r));
+                        TaskAccuracyResult r = Evaluation.taskAccuracy(model, TextCodec.chat(tok,
+                                ChatTemplate.byName(ChatTemplate.PLAIN)), set,
+                                EvalConfig.defaults().withMaxNewTokens(v.maxNewTokens()).withBatchSize(v.batchSize()));
+                        return new Evaluation.Scores(Double.NaN, Double.NaN, Map.of(task(), r.accuracy()),
+                                (System.nanoTime() - t0) / 1e9, null, Map.of(task(), r));
                     }
                 }
 

@@ -76,6 +76,7 @@ public final class SafeLoraControl implements PostProcessDefence<SafeLoraControl
         SafeLoraSelection selection = config.selection();
         if (selection.tolerance() != null) { // Safe LoRA's rule on Safe LoRA's curve: the same k
             SafeLoraTuning.Record t = SafeLoraTuning.choose(in, base, selection, out.resolve("tuning"));
+            io.safetune.checkpoint.AtomicFolders.deleteQuietly(out.resolve("tuning")); // only k is needed from them
             SafeLoraTuning.write(out, t);
             if (t.chosenK() == 0) {
                 SafeLoraControls.uniformScale(in.adapter(), 1.0, out);

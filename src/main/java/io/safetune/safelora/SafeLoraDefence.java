@@ -1,10 +1,13 @@
 package io.safetune.safelora;
 
+import io.safetune.checkpoint.AtomicFolders;
 import io.safetune.method.PostProcessDefence;
 import io.safetune.method.PostProcessInputs;
 import io.safetune.method.PostProcessOutput;
+import io.safetune.method.Variant;
 
 import java.nio.file.Path;
+import java.util.List;
 
 /** Safe LoRA as a post-process: B ← C·B on the selected weights (the projected adapter, safelora.json). */
 public final class SafeLoraDefence implements PostProcessDefence<SafeLoraSelection> {
@@ -47,6 +50,8 @@ public final class SafeLoraDefence implements PostProcessDefence<SafeLoraSelecti
             SafeLora.apply(base, in.aligned(), in.adapter(), config.withK(t.chosenK()).config(), out);
         }
         SafeLoraTuning.write(out, t);
-        return new PostProcessOutput(true, SafeLoraTuning.curve(in, t, work));
+        List<Variant> curve = SafeLoraTuning.curve(in, t, work);
+        AtomicFolders.deleteQuietly(work); // each k's adapter served the rule and the curve; the stage keeps the chosen one
+        return new PostProcessOutput(true, curve);
     }
 }

@@ -26,7 +26,7 @@ public final class SafeLoraTuning {
     private SafeLoraTuning() {
     }
 
-    /** One k of the curve: its validation accuracy, and (Safe LoRA only) its work folder. */
+    /** One k of the curve: the weights it projected and its validation accuracy. */
     public record Point(int k, int numProjected, double validationAccuracy) {
     }
 
@@ -45,7 +45,10 @@ public final class SafeLoraTuning {
         }
     }
 
-    /** The rule on {@code in}'s adapter; each k's projected adapter stays under {@code work}/k&lt;k&gt;. */
+    /**
+     * The rule on {@code in}'s adapter; each k's projected adapter is written under {@code work}/k&lt;k&gt;,
+     * which the caller deletes once done with them.
+     */
     static Record choose(PostProcessInputs in, Path base, SafeLoraSelection s, Path work) {
         SafeLoraResult all = SafeLora.analyze(base, in.aligned(), in.adapter(),
                 SafeLoraConfig.number(Integer.MAX_VALUE).withProjector(s.projector()));

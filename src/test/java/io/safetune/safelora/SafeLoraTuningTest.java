@@ -76,7 +76,10 @@ class SafeLoraTuningTest {
         SafeLoraTuning.Record t = SafeLoraTuning.Record.read(out);
         assertEquals(expected, t.chosenK());
         assertTrue(o.wroteAdapter());
-        assertEquals(normB(out.resolve("tuning/k" + expected)), normB(out), 1e-6, "the stage's adapter is k's projection");
+        Path kth = tmp.resolve("k-expected");
+        SafeLora.apply(BASE, ALIGNED, ADAPTER, tolerance(tol).withK(expected).config(), kth);
+        assertEquals(normB(kth), normB(out), 1e-6, "the stage's adapter is k's projection");
+        assertTrue(!Files.exists(out.resolve("tuning")), "the work adapters of the other k are not kept");
         // the k curve for the chart: as trained and every k, scored by the test scorer after the rule
         assertEquals(n + 1, o.variants().size());
         assertEquals(1, o.variants().stream().filter(v -> v.parameters().get("chosen") == 1.0).count());
