@@ -6,7 +6,7 @@ import picocli.CommandLine.Command;
 /** The {@code safetune} command line: thin sub-commands over the library. */
 @Command(name = "safetune", mixinStandardHelpOptions = true, versionProvider = Main.Version.class,
         description = "SafeTune Lab: safety-preserving fine-tuning of Llama-family models (Safe LoRA, SaLoRA, Vaccine).",
-        subcommands = {ReproduceCommand.class, CompareCommand.class, SafeLoraCommand.class, SaLoraExportCommand.class, ParityCommand.class, GenerateCommand.class, TrainCommand.class, BenchCommand.class,
+        subcommands = {ReproduceCommand.class, CompareCommand.class, GridCommand.class, SafeLoraCommand.class, SaLoraExportCommand.class, ParityCommand.class, GenerateCommand.class, TrainCommand.class, BenchCommand.class,
                 CommandLine.HelpCommand.class})
 public final class Main implements Runnable {
 

@@ -64,6 +64,7 @@ public final class StageStore {
 
     private final Path root;
     private final boolean fresh;
+    private final boolean reuseOnly;
     private final PrintStream log;
     private final Arithmetic.Settings arithmetic = Arithmetic.current();
 
@@ -74,8 +75,21 @@ public final class StageStore {
 
     /** @param log where waiting for another run and redoing an incomplete stage are reported */
     public StageStore(Path root, boolean fresh, PrintStream log) {
+        this(root, fresh, false, log);
+    }
+
+    /**
+     * A store that only reads: a stage that is not finished is an error naming it, never built (a
+     * grid's gather job, which must merge what the cells made and compute nothing of its own).
+     */
+    public static StageStore readOnly(Path root, PrintStream log) {
+        return new StageStore(root, false, true, log);
+    }
+
+    private StageStore(Path root, boolean fresh, boolean reuseOnly, PrintStream log) {
         this.root = root;
         this.fresh = fresh;
+        this.reuseOnly = reuseOnly;
         this.log = log;
         try {
             Files.createDirectories(root);
@@ -142,6 +156,10 @@ public final class StageStore {
             if (twin != null) {
                 return new Stage(name, hash, twin, true); // the same stage under another product's name
             }
+        }
+        if (reuseOnly) {
+            throw new IllegalStateException("stage " + id + " is not finished in " + root
+                    + " (" + whole(dir) + "): the task that makes it has not run or has failed");
         }
         try (StageLock lock = StageLock.acquire(root, id, () -> log.println("   (" + id
                 + ": another run is building this stage; waiting for it)"))) {

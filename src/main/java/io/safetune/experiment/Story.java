@@ -66,10 +66,23 @@ public final class Story {
         return new Story(config, runsRoot, false, out, false);
     }
 
-    private Story(ExperimentConfig config, Path runsRoot, boolean fresh, PrintStream out, boolean sayReused) {
-        this.config = config;
+    /**
+     * The story over stages that are all finished already (a grid's gather): {@link #run} reads them and
+     * writes results.json and report.html, and a stage that is not there is an error naming it.
+     */
+    public static Story gathering(ExperimentConfig config, Path runsRoot, PrintStream out) {
         Path runDir = runsRoot.resolve(config.name());
-        this.stages = new Stages(new StageStore(runDir.resolve("stages"), fresh, out), runDir, out, sayReused);
+        return new Story(config, new Stages(StageStore.readOnly(runDir.resolve("stages"), out), runDir, out, false), out);
+    }
+
+    private Story(ExperimentConfig config, Path runsRoot, boolean fresh, PrintStream out, boolean sayReused) {
+        this(config, new Stages(new StageStore(runsRoot.resolve(config.name()).resolve("stages"), fresh, out),
+                runsRoot.resolve(config.name()), out, sayReused), out);
+    }
+
+    private Story(ExperimentConfig config, Stages stages, PrintStream out) {
+        this.config = config;
+        this.stages = stages;
         // a real source checks the checkpoint, manifests and data files here, before any stage runs
         this.source = config.real() == null ? new MicroWorldSource(config, stages) : new RealSource(config, stages);
         this.out = out;
@@ -86,51 +99,17 @@ public final class Story {
     /** Runs every product of every combination, p and seed, and writes results.json and report.html. */
     public Results run() {
         long t0 = System.nanoTime();
-        List<Results.Row> rows = new ArrayList<>();
-        List<Results.DriftRow> drift = new ArrayList<>();
-        List<Results.DefenceStage> defenceStages = new ArrayList<>();
-        Map<String, List<Double>> losses = new LinkedHashMap<>();
-        List<String> scored = new ArrayList<>();
+        Collected all = new Collected();
         for (long seed : config.seeds()) {
             out.println("== seed " + seed);
             if (source.scoresBase()) {
-                Stages.Product base = base(seed).orElseThrow();
-                losses.put("base s" + seed, Stages.losses(base.dir()));
-                rows.add(row(seed, "none", Stage.BASE, null, base, null));
+                all.base(seed);
             }
             for (Combination c : config.combinations()) {
-                Stages.Product aligned = aligned(seed, c);
-                String alignLabel = c.labelUpTo(Slot.ALIGN);
-                if (!scored.contains(aligned.name())) {
-                    scored.add(aligned.name());
-                    if (Files.isRegularFile(aligned.dir().resolve(TrainLog.FILE))) {
-                        losses.put(prefix(alignLabel) + "aligned s" + seed, Stages.losses(aligned.dir()));
-                    }
-                    rows.add(row(seed, alignLabel, Stage.ALIGNED, null, aligned, null));
-                }
+                all.aligned(seed, c);
                 for (double p : config.fractions()) {
-                    if (!c.runsOn(p)) {
-                        continue;
-                    }
-                    Stages.Product tuned = fineTuned(seed, p, c);
-                    String tuneLabel = c.labelUpTo(Slot.FINE_TUNE);
-                    if (!scored.contains(tuned.name())) {
-                        scored.add(tuned.name());
-                        losses.put(prefix(tuneLabel) + String.format(Locale.ROOT, "attack p=%.2f s%d", p, seed), Stages.losses(tuned.dir()));
-                        rows.add(row(seed, tuneLabel, Stage.FINE_TUNED, p, aligned, tuned));
-                        drift.add(driftRow(seed, tuneLabel, p, tuned.dir()));
-                    }
-                    if (c.filler(Slot.POST_PROCESS) != null) {
-                        PostProcessed post = postProcessed(seed, p, c);
-                        defenceStages.add(new Results.DefenceStage(c.label(), c.filler(Slot.POST_PROCESS).method(), seed, p,
-                                stages.runDir().relativize(post.stage().dir()).toString()));
-                        if (post.output().wroteAdapter()) {
-                            rows.add(row(seed, c.label(), Stage.POST_PROCESSED, p, aligned, post.stage()));
-                        }
-                        for (Variant v : post.output().variants()) {
-                            rows.add(new Results.Row(seed, c.label(), Stage.POST_PROCESSED, p, v.label(), v.parameters(),
-                                    variantScores(v.score()), null));
-                        }
+                    if (c.runsOn(p)) {
+                        all.cell(seed, p, c);
                     }
                 }
             }
@@ -146,10 +125,143 @@ public final class Story {
                 }
             }
         }
-        Results results = new Results(config, source.describe(), Versions.all(), rows, drift, defenceStages, losses,
-                stages.runs(), (System.nanoTime() - t0) / 1e9, Targets.check(rows, List.copyOf(targets)));
+        Results results = new Results(config, source.describe(), Versions.all(), all.rows, all.drift, all.defenceStages,
+                all.losses, stages.runs(), (System.nanoTime() - t0) / 1e9, Targets.check(all.rows, List.copyOf(targets)));
         write(results);
         return results;
+    }
+
+    /**
+     * One piece of the story that can run on its own (a grid task): the base model of a seed, an
+     * aligned model (one per align filler and seed), or a cell: one combination's fine-tune at one p and
+     * its post-process, on one seed. {@link #run} is every unit in {@link #units} order, and what a
+     * unit makes is exactly the stages {@link #run} reads for its rows.
+     *
+     * @param id          unique in the experiment, safe as a file name ("base-s0", "aligned-vaccine-s0", "cell-safelora-p0.100-s0")
+     * @param p           the cell's harmful fraction (null for base and aligned units)
+     * @param combination the combination of an aligned unit (its first with that align filler) or a cell
+     * @param needs       the units whose stages this one builds on
+     */
+    public record Unit(String id, Kind kind, long seed, Double p, Combination combination, List<String> needs) {
+        public Unit {
+            needs = List.copyOf(needs);
+        }
+
+        /** What a unit makes. */
+        public enum Kind { BASE, ALIGNED, CELL }
+
+        /** How the plan shows it: "aligned (vaccine), seed 0", "safelora at p = 0.10, seed 0". */
+        public String describe() {
+            return switch (kind) {
+                case BASE -> "base model, seed " + seed;
+                case ALIGNED -> combination.defended(Slot.ALIGN) ? "aligned model by " + combination.labelUpTo(Slot.ALIGN)
+                        + ", seed " + seed : "aligned model, seed " + seed;
+                case CELL -> String.format(Locale.ROOT, "%s at p = %.2f, seed %d", combination.label(), p, seed);
+            };
+        }
+    }
+
+    /** The experiment's units in dependency order: per seed its base, then each aligned model, then every cell. */
+    public List<Unit> units() {
+        List<Unit> shared = new ArrayList<>();
+        List<Unit> cells = new ArrayList<>();
+        for (long seed : config.seeds()) {
+            String baseId = "base-s" + seed;
+            if (source.scoresBase()) {
+                shared.add(new Unit(baseId, Unit.Kind.BASE, seed, null, Combination.NONE, List.of()));
+            }
+            Map<String, String> alignedIds = new LinkedHashMap<>();
+            for (Combination c : config.combinations()) {
+                String label = c.labelUpTo(Slot.ALIGN);
+                String alignedId = alignedIds.get(label);
+                if (alignedId == null) {
+                    alignedId = fileSafe(label.equals("none") ? "aligned-s" + seed : "aligned-" + label + "-s" + seed);
+                    alignedIds.put(label, alignedId);
+                    shared.add(new Unit(alignedId, Unit.Kind.ALIGNED, seed, null, c,
+                            source.scoresBase() ? List.of(baseId) : List.of()));
+                }
+                for (double p : config.fractions()) {
+                    if (c.runsOn(p)) {
+                        String id = fileSafe("cell-" + c.label() + String.format(Locale.ROOT, "-p%.3f-s%d", p, seed));
+                        cells.add(new Unit(id, Unit.Kind.CELL, seed, p, c, List.of(alignedId)));
+                    }
+                }
+            }
+        }
+        List<Unit> all = new ArrayList<>(shared);
+        all.addAll(cells);
+        if (all.stream().map(Unit::id).distinct().count() != all.size()) {
+            throw new IllegalArgumentException("two combinations' labels give the same unit name once made file-safe: "
+                    + all.stream().map(Unit::id).toList());
+        }
+        return all;
+    }
+
+    /** Makes every stage of {@code unit} (reusing finished ones) and returns the rows it contributes to results.json. */
+    public List<Results.Row> make(Unit unit) {
+        Collected c = new Collected();
+        out.println("== " + unit.id() + ": " + unit.describe());
+        switch (unit.kind()) {
+            case BASE -> c.base(unit.seed());
+            case ALIGNED -> c.aligned(unit.seed(), unit.combination());
+            case CELL -> c.cell(unit.seed(), unit.p(), unit.combination());
+        }
+        return List.copyOf(c.rows);
+    }
+
+    private static String fileSafe(String s) {
+        return s.replaceAll("[^A-Za-z0-9._-]+", "_");
+    }
+
+    /** The rows, drift, post stages and losses of the units run so far, each product once. */
+    private final class Collected {
+        final List<Results.Row> rows = new ArrayList<>();
+        final List<Results.DriftRow> drift = new ArrayList<>();
+        final List<Results.DefenceStage> defenceStages = new ArrayList<>();
+        final Map<String, List<Double>> losses = new LinkedHashMap<>();
+        final List<String> scored = new ArrayList<>();
+
+        void base(long seed) {
+            Stages.Product base = Story.this.base(seed).orElseThrow();
+            losses.put("base s" + seed, Stages.losses(base.dir()));
+            rows.add(row(seed, "none", Stage.BASE, null, base, null));
+        }
+
+        void aligned(long seed, Combination c) {
+            Stages.Product aligned = Story.this.aligned(seed, c);
+            String alignLabel = c.labelUpTo(Slot.ALIGN);
+            if (!scored.contains(aligned.name())) {
+                scored.add(aligned.name());
+                if (Files.isRegularFile(aligned.dir().resolve(TrainLog.FILE))) {
+                    losses.put(prefix(alignLabel) + "aligned s" + seed, Stages.losses(aligned.dir()));
+                }
+                rows.add(row(seed, alignLabel, Stage.ALIGNED, null, aligned, null));
+            }
+        }
+
+        void cell(long seed, double p, Combination c) {
+            Stages.Product aligned = Story.this.aligned(seed, c);
+            Stages.Product tuned = fineTuned(seed, p, c);
+            String tuneLabel = c.labelUpTo(Slot.FINE_TUNE);
+            if (!scored.contains(tuned.name())) {
+                scored.add(tuned.name());
+                losses.put(prefix(tuneLabel) + String.format(Locale.ROOT, "attack p=%.2f s%d", p, seed), Stages.losses(tuned.dir()));
+                rows.add(row(seed, tuneLabel, Stage.FINE_TUNED, p, aligned, tuned));
+                drift.add(driftRow(seed, tuneLabel, p, tuned.dir()));
+            }
+            if (c.filler(Slot.POST_PROCESS) != null) {
+                PostProcessed post = postProcessed(seed, p, c);
+                defenceStages.add(new Results.DefenceStage(c.label(), c.filler(Slot.POST_PROCESS).method(), seed, p,
+                        stages.runDir().relativize(post.stage().dir()).toString()));
+                if (post.output().wroteAdapter()) {
+                    rows.add(row(seed, c.label(), Stage.POST_PROCESSED, p, aligned, post.stage()));
+                }
+                for (Variant v : post.output().variants()) {
+                    rows.add(new Results.Row(seed, c.label(), Stage.POST_PROCESSED, p, v.label(), v.parameters(),
+                            variantScores(v.score()), null));
+                }
+            }
+        }
     }
 
     private static String prefix(String label) {

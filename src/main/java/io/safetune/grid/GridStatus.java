@@ -1,0 +1,176 @@
+package io.safetune.grid;
+
+import java.net.InetAddress;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Optional;
+
+/**
+ * Which units of a grid are done, running, queued, failed or not started: each task's own state file
+ * read beside Slurm's queue. A task that says it is running but is neither in the queue nor alive
+ * here was killed (or its node went down) and counts as failed.
+ */
+public record GridStatus(GridFolder grid, Plan plan, List<UnitStatus> units) {
+
+    /** Where a unit stands. */
+    public enum Standing { DONE, RUNNING, QUEUED, FAILED, NOT_STARTED }
+
+    /**
+     * One unit's standing.
+     *
+     * @param state what its task last wrote (absent: it never started under this plan)
+     * @param job   its queued or running Slurm job, if any
+     * @param left  for a unit not started: the Slurm job of the last submission that should have run it and left
+     *              the queue without starting it (a dependency failed, or Slurm could not start it), else null
+     */
+    public record UnitStatus(String unit, Phase phase, Standing standing, Optional<TaskState> state, String job, String left) {
+    }
+
+    /** The grid's status now; {@code queue} is Slurm's ({@link Slurm#queue}: empty without Slurm). */
+    static GridStatus of(GridFolder grid, Map<String, String> queue) {
+        if (!java.nio.file.Files.isRegularFile(grid.plan())) {
+            return new GridStatus(grid, new Plan("", "", List.of()), List.of());
+        }
+        Plan plan = grid.readPlan();
+        Map<String, String[]> queued = new LinkedHashMap<>(); // unit → {job, Slurm state}; later submissions win
+        Map<String, String> lastJob = new LinkedHashMap<>(); // unit → its job in the last Slurm submission
+        List<Submission> subs = grid.readSubmissions();
+        if (!subs.isEmpty() && subs.get(subs.size() - 1).how() == Submission.How.SLURM) {
+            for (Submission.Job j : subs.get(subs.size() - 1).jobs()) {
+                for (int i = 0; i < j.units().size(); i++) {
+                    lastJob.put(j.units().get(i), j.phase() == Phase.GATHER ? j.id() : j.id() + "_" + i);
+                }
+            }
+        }
+        for (Submission s : subs) {
+            for (Submission.Job j : s.jobs()) {
+                if (j.id() == null) {
+                    continue;
+                }
+                for (int i = 0; i < j.units().size(); i++) {
+                    String key = j.phase() == Phase.GATHER ? j.id() : j.id() + "_" + i;
+                    String st = queue.get(key);
+                    if (st != null) {
+                        queued.put(j.units().get(i), new String[] {key, st});
+                    }
+                }
+            }
+        }
+        List<UnitStatus> units = new ArrayList<>();
+        List<String> ids = new ArrayList<>(plan.units().stream().map(Plan.Entry::id).toList());
+        ids.add(Plan.GATHER);
+        String here = hostName();
+        for (String id : ids) {
+            Phase phase = id.equals(Plan.GATHER) ? Phase.GATHER
+                    : plan.units().stream().filter(e -> e.id().equals(id)).findFirst().orElseThrow().phase();
+            Optional<TaskState> st = grid.state(id).filter(s -> plan.hash().equals(s.plan()));
+            String[] q = queued.get(id);
+            Standing standing;
+            if (st.isPresent() && st.get().state() == TaskState.State.DONE) {
+                standing = Standing.DONE;
+            } else if (q != null) {
+                standing = q[1].startsWith("PENDING") || q[1].startsWith("CONFIGURING") ? Standing.QUEUED : Standing.RUNNING;
+            } else if (st.isPresent() && st.get().state() == TaskState.State.RUNNING) {
+                boolean alive = st.get().job().equals("local") && st.get().host().equals(here)
+                        && ProcessHandle.of(st.get().pid()).map(ProcessHandle::isAlive).orElse(false);
+                standing = alive ? Standing.RUNNING : Standing.FAILED;
+            } else if (st.isPresent()) {
+                standing = Standing.FAILED;
+            } else {
+                standing = Standing.NOT_STARTED;
+            }
+            units.add(new UnitStatus(id, phase, standing, st, q == null ? null : q[0],
+                    standing == Standing.NOT_STARTED ? lastJob.get(id) : null));
+        }
+        return new GridStatus(grid, plan, units);
+    }
+
+    /** The status with Slurm's queue as it is now. */
+    public static GridStatus now(GridFolder grid) {
+        return of(grid, Slurm.queue());
+    }
+
+    /** The gather is done: results.json and report.html are the whole grid's. */
+    public boolean finished() {
+        return units.stream().anyMatch(u -> u.phase() == Phase.GATHER && u.standing() == Standing.DONE);
+    }
+
+    /** Slurm jobs of this grid still queued or running. */
+    public List<String> liveJobs() {
+        return units.stream().filter(u -> u.job() != null).map(UnitStatus::job).distinct().toList();
+    }
+
+    /** Nothing of this grid is queued or running. */
+    public boolean idle() {
+        return units.stream().noneMatch(u -> u.standing() == Standing.RUNNING || u.standing() == Standing.QUEUED);
+    }
+
+    /** What {@code grid status} prints. */
+    public String render() {
+        StringBuilder sb = new StringBuilder();
+        sb.append("grid ").append(plan.name()).append(": ").append(grid.dir()).append(" (plan ").append(plan.hash()).append(")\n");
+        List<Submission> subs = grid.readSubmissions();
+        if (!subs.isEmpty()) {
+            Submission last = subs.get(subs.size() - 1);
+            sb.append("last submitted ").append(last.at()).append(switch (last.how()) {
+                case SLURM -> " to Slurm, jobs " + String.join(", ", last.jobs().stream().map(j -> j.phase().word() + " " + j.id()).toList());
+                case LOCAL -> " as local processes";
+                case DRY_RUN -> " as a dry run (scripts only)";
+            }).append('\n');
+        }
+        for (Phase phase : Phase.values()) {
+            List<UnitStatus> of = units.stream().filter(u -> u.phase() == phase).toList();
+            Map<Standing, Integer> n = new LinkedHashMap<>();
+            double seconds = 0;
+            for (UnitStatus u : of) {
+                n.merge(u.standing(), 1, Integer::sum);
+                if (u.standing() == Standing.DONE && u.state().get().seconds() != null) {
+                    seconds += u.state().get().seconds();
+                }
+            }
+            List<String> parts = new ArrayList<>();
+            n.forEach((k, v) -> parts.add(v + " " + k.name().toLowerCase(Locale.ROOT).replace('_', ' ')));
+            sb.append(String.format(Locale.ROOT, "  %-7s %2d: %s", phase.word(), of.size(), String.join(", ", parts)));
+            if (seconds > 0) {
+                sb.append(String.format(Locale.ROOT, " (task time of the done ones: %.0f s)", seconds));
+            }
+            sb.append('\n');
+        }
+        for (UnitStatus u : units) {
+            if (u.standing() == Standing.FAILED) {
+                String why = u.state().map(s -> s.state() == TaskState.State.RUNNING
+                        ? "stopped without a word (killed, or its node went down) in job " + s.job() : s.error()).orElse("");
+                sb.append("  failed   ").append(u.unit()).append(": ").append(why).append("\n           log ")
+                        .append(grid.log(u.unit())).append('\n');
+            } else if (u.standing() == Standing.RUNNING) {
+                sb.append("  running  ").append(u.unit()).append(u.state().map(s -> " on " + s.host() + " since " + s.started()).orElse(""))
+                        .append(u.job() == null ? "" : " (job " + u.job() + ")").append('\n');
+            }
+        }
+        List<String> left = units.stream().filter(u -> u.left() != null).map(u -> u.unit() + " (" + u.left() + ")").toList();
+        if (!left.isEmpty()) {
+            sb.append("  not started, their jobs gone from the queue (a unit before them failed, or Slurm could not start them: ")
+                    .append(grid.logs()).append("/slurm-<job>_<task>.out): ").append(String.join(", ", left)).append('\n');
+        }
+        units.stream().filter(u -> u.phase() == Phase.GATHER && u.standing() == Standing.DONE).findFirst().ifPresent(g ->
+                sb.append("results: ").append(grid.runDir().resolve("results.json")).append(", ")
+                        .append(grid.runDir().resolve("report.html"))
+                        .append(g.state().get().note() == null ? "" : " (" + g.state().get().note() + ")").append('\n'));
+        if (!finished() && idle() && units.stream().anyMatch(u -> u.standing() == Standing.FAILED || u.standing() == Standing.NOT_STARTED)) {
+            sb.append("nothing is queued or running: `safetune grid submit` with the same file reruns what is not done "
+                    + "(finished stages are reused)\n");
+        }
+        return sb.toString();
+    }
+
+    private static String hostName() {
+        try {
+            return InetAddress.getLocalHost().getHostName();
+        } catch (java.io.IOException e) {
+            return "unknown";
+        }
+    }
+}

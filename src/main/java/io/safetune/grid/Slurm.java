@@ -1,0 +1,95 @@
+package io.safetune.grid;
+
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+
+/** The two Slurm commands a grid needs: {@code sbatch} to submit, {@code squeue} to see what is queued or running. */
+final class Slurm {
+
+    private Slurm() {
+    }
+
+    /**
+     * Submits {@code script}, after {@code afterOk} (a job id, or null) has completed successfully; a job
+     * whose dependency can no longer be met is removed from the queue instead of pending forever.
+     * Returns the job id.
+     */
+    static String submit(Path script, String afterOk) {
+        List<String> cmd = new ArrayList<>(List.of("sbatch", "--parsable"));
+        if (afterOk != null) {
+            cmd.add("--dependency=afterok:" + afterOk);
+            cmd.add("--kill-on-invalid-dep=yes");
+        }
+        cmd.add(script.toString());
+        String out = run(cmd).strip();
+        String id = out.contains(";") ? out.substring(0, out.indexOf(';')) : out; // "<id>;<cluster>" on a federation
+        if (!id.matches("\\d+")) {
+            throw new IllegalStateException("sbatch " + script + " printed no job id: '" + out + "'");
+        }
+        return id;
+    }
+
+    /** Whether {@code sbatch} is on the PATH. */
+    static boolean available() {
+        try {
+            run(List.of("sbatch", "--version"));
+            return true;
+        } catch (RuntimeException e) {
+            return false;
+        }
+    }
+
+    /**
+     * The user's queued and running jobs, one entry per array task ({@code "12_3"} → RUNNING,
+     * {@code "14"} → PENDING). Empty when squeue is not there: nothing can be queued then.
+     */
+    static Map<String, String> queue() {
+        String out;
+        try {
+            out = run(List.of("squeue", "-h", "-r", "-u", System.getProperty("user.name"), "-o", "%i|%T"));
+        } catch (RuntimeException e) {
+            return Map.of();
+        }
+        Map<String, String> q = new LinkedHashMap<>();
+        for (String line : out.split("\n")) {
+            int bar = line.indexOf('|');
+            if (bar > 0) {
+                q.put(line.substring(0, bar).strip(), line.substring(bar + 1).strip());
+            }
+        }
+        return q;
+    }
+
+    /** Cancels one job or array task ({@code "12_3"}). */
+    static void cancel(String job) {
+        run(List.of("scancel", job));
+    }
+
+    private static String run(List<String> cmd) {
+        try {
+            Process p = new ProcessBuilder(cmd).redirectErrorStream(true).start();
+            byte[] bytes = p.getInputStream().readAllBytes();
+            if (!p.waitFor(60, TimeUnit.SECONDS)) {
+                p.destroyForcibly();
+                throw new IllegalStateException(String.join(" ", cmd) + " did not answer within 60 s");
+            }
+            String out = new String(bytes, StandardCharsets.UTF_8);
+            if (p.exitValue() != 0) {
+                throw new IllegalStateException(String.join(" ", cmd) + " exited " + p.exitValue() + ": " + out.strip());
+            }
+            return out;
+        } catch (IOException e) {
+            throw new UncheckedIOException(cmd.get(0) + " cannot be run: " + e.getMessage(), e);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException("interrupted while running " + cmd.get(0), e);
+        }
+    }
+}
