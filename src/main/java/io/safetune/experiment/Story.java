@@ -137,7 +137,7 @@ public final class Story {
      * its post-process, on one seed. {@link #run} is every unit in {@link #units} order, and what a
      * unit makes is exactly the stages {@link #run} reads for its rows.
      *
-     * @param id          unique in the experiment, safe as a file name ("base-s0", "aligned-vaccine-s0", "cell-safelora-p0.100-s0")
+     * @param id          unique in the experiment, safe as a file name: "base-s0", "aligned-s0" (or "aligned-&lt;align defence&gt;-s0"), "cell-&lt;combination&gt;-p0.100-s0"
      * @param p           the cell's harmful fraction (null for base and aligned units)
      * @param combination the combination of an aligned unit (its first with that align filler) or a cell
      * @param needs       the units whose stages this one builds on
@@ -150,7 +150,7 @@ public final class Story {
         /** What a unit makes. */
         public enum Kind { BASE, ALIGNED, CELL }
 
-        /** How the plan shows it: "aligned (vaccine), seed 0", "safelora at p = 0.10, seed 0". */
+        /** How the plan shows it: "aligned model by &lt;defence&gt;, seed 0", "&lt;combination&gt; at p = 0.10, seed 0". */
         public String describe() {
             return switch (kind) {
                 case BASE -> "base model, seed " + seed;

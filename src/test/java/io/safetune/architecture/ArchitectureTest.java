@@ -31,7 +31,7 @@ class ArchitectureTest {
     private static final String[] METHODS = {"io.safetune.safelora..", "io.safetune.salora..", "io.safetune.standard..",
         "io.safetune.vaccine.."};
     private static final String[] ABOVE_METHODS = {"io.safetune.experiment..", "io.safetune.lab..", "io.safetune.cli..",
-        "io.safetune.bench..", "io.safetune.kernel.."};
+        "io.safetune.bench..", "io.safetune.kernel..", "io.safetune.grid.."};
 
     private static JavaClasses classes;
 
@@ -94,7 +94,15 @@ class ArchitectureTest {
         noClasses().that().resideInAPackage("io.safetune.experiment..").and().doNotHaveSimpleName("Defences")
                 .should().dependOnClassesThat().resideInAnyPackage(METHODS).check(classes);
         noClasses().that().resideInAnyPackage("io.safetune.experiment..").should().dependOnClassesThat()
-                .resideInAnyPackage("io.safetune.lab..", "io.safetune.cli..", "io.safetune.bench..").check(classes);
+                .resideInAnyPackage("io.safetune.lab..", "io.safetune.cli..", "io.safetune.bench..", "io.safetune.grid..").check(classes);
+    }
+
+    /** The grid runs the story's units; what a defence is, it learns from the story alone. */
+    @Test
+    void theGridKnowsDefencesOnlyThroughTheStory() {
+        noClasses().that().resideInAPackage("io.safetune.grid..").should().dependOnClassesThat()
+                .resideInAnyPackage(concat(METHODS, "io.safetune.model..", "io.safetune.lora..", "io.safetune.train..",
+                        "io.safetune.lab..", "io.safetune.cli..", "io.safetune.bench..")).check(classes);
     }
 
     /** The issue's own check: in experiment/, only the registry's source names Safe LoRA. */
