@@ -29,7 +29,7 @@ install() {
   echo "slurm-local.sh: installing slurm-wlm and munge (apt)..." >&2
   export DEBIAN_FRONTEND=noninteractive
   apt-get update -qq
-  apt-get install -y -qq --no-install-recommends slurm-wlm munge >/dev/null
+  apt-get install -y -qq slurm-wlm munge >/dev/null
 }
 
 write_config() {
@@ -106,7 +106,7 @@ start() {
   write_config
   start_munge
   if ! pgrep -x slurmctld >/dev/null; then
-    /usr/sbin/slurmctld -i  # -i: ignore state from an earlier cluster of another configuration
+    /usr/sbin/slurmctld -c  # -c: start clean, without the jobs of an earlier run of this cluster
   fi
   if ! pgrep -x slurmd >/dev/null; then
     /usr/sbin/slurmd

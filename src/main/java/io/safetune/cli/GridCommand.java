@@ -139,16 +139,16 @@ final class GridCommand implements Runnable {
                 throw new IllegalArgumentException("--dry-run and --local: choose one");
             }
             Grid.Target target = local != null ? new Grid.ToLocal(local) : dryRun ? new Grid.DryRun(options) : new Grid.ToSlurm(options);
-            if (target instanceof Grid.ToSlurm && !slurmHere()) {
+            if (target instanceof Grid.ToSlurm && !Grid.slurmHere()) {
                 throw new IllegalArgumentException("sbatch is not on the PATH: on a machine without Slurm use --local N "
                         + "(or scripts/slurm-local.sh start for a one-node cluster)");
             }
-            return Grid.submit(experiment.load(), runs.toAbsolutePath().normalize(), target, System.out);
-        }
-
-        private static boolean slurmHere() {
-            String path = System.getenv().getOrDefault("PATH", "");
-            return Stream.of(path.split(java.io.File.pathSeparator)).anyMatch(d -> Files.isExecutable(Path.of(d, "sbatch")));
+            try {
+                return Grid.submit(experiment.load(), runs.toAbsolutePath().normalize(), target, System.out);
+            } catch (IllegalStateException e) {
+                System.err.println("error: " + e.getMessage()); // sbatch or squeue refused, or the grid is still live
+                return 2;
+            }
         }
     }
 
@@ -171,10 +171,16 @@ final class GridCommand implements Runnable {
         public Integer call() throws InterruptedException {
             GridFolder grid = GridFolder.of(runs, name == null ? onlyGrid(runs) : name);
             grid.readPlan(); // a clear error when there is no grid
-            GridStatus s = GridStatus.now(grid);
-            while (waitForIt && !s.finished() && !s.idle()) {
-                Thread.sleep((long) (poll * 1000));
+            GridStatus s;
+            try {
                 s = GridStatus.now(grid);
+                while (waitForIt && !s.finished() && !s.idle()) {
+                    Thread.sleep((long) (poll * 1000));
+                    s = GridStatus.now(grid);
+                }
+            } catch (IllegalStateException e) {
+                System.err.println("error: " + e.getMessage()); // squeue did not answer
+                return 2;
             }
             System.out.print(s.render());
             return waitForIt && !s.finished() ? 1 : 0;
@@ -195,7 +201,7 @@ final class GridCommand implements Runnable {
         }
     }
 
-    @Command(name = "task", description = "Runs one unit of a grid (what a job-array task runs).")
+    @Command(name = "task", mixinStandardHelpOptions = true, description = "Runs one unit of a grid (what a job-array task runs).")
     static final class Task implements Callable<Integer> {
         @Option(names = "--grid", required = true, paramLabel = "DIR", description = "the grid folder")
         Path grid;
@@ -215,7 +221,7 @@ final class GridCommand implements Runnable {
         }
     }
 
-    @Command(name = "gather", description = "Reads every unit's stages into results.json and report.html (what the gather job runs).")
+    @Command(name = "gather", mixinStandardHelpOptions = true, description = "Reads every unit's stages into results.json and report.html (what the gather job runs).")
     static final class Gather implements Callable<Integer> {
         @Option(names = "--grid", required = true, paramLabel = "DIR", description = "the grid folder")
         Path grid;

@@ -35,6 +35,11 @@ public final class Grid {
     private Grid() {
     }
 
+    /** Whether this machine has Slurm's {@code sbatch}. */
+    public static boolean slurmHere() {
+        return Slurm.onPath("sbatch");
+    }
+
     /** The units of {@code config} in dependency order, as {@code grid plan} prints them. */
     public static Plan plan(ExperimentConfig config, Path runs) {
         Story story = new Story(config, runs, false, new PrintStream(OutputStream.nullOutputStream()));
@@ -83,12 +88,10 @@ public final class Grid {
     }
 
     private static int submitLocked(ExperimentConfig config, Path runs, GridFolder grid, Target target, PrintStream out) {
-        if (!(target instanceof DryRun)) {
-            List<String> live = GridStatus.of(grid, Slurm.queue()).liveJobs();
-            if (!live.isEmpty()) {
-                throw new IllegalStateException("grid " + grid.dir() + " still has queued or running jobs (" + String.join(", ", live)
-                        + "): wait for them (safetune grid status), or scancel them, then submit again");
-            }
+        List<String> live = GridStatus.of(grid, Slurm.queue()).liveJobs(); // even a dry run would rewrite their config
+        if (!live.isEmpty()) {
+            throw new IllegalStateException("grid " + grid.dir() + " still has queued or running jobs (" + String.join(", ", live)
+                    + "): wait for them (safetune grid status), or scancel them, then submit again");
         }
         // the config as tasks will read it, and the plan from that very file
         io.safetune.checkpoint.AtomicFiles.writeString(grid.config(), config.toJson());
@@ -111,30 +114,36 @@ public final class Grid {
         }
         JobScripts scripts = new JobScripts(grid, plan.name(), options, javaCommand(grid));
         List<Submission.Job> jobs = new ArrayList<>();
-        String after = null;
-        for (Phase phase : Phase.values()) {
-            List<String> units = switch (phase) {
-                case SHARED -> shared;
-                case CELLS -> cells;
-                case GATHER -> List.of(Plan.GATHER);
-            };
-            if (units.isEmpty()) {
-                continue;
-            }
-            Path script = scripts.write(phase, units);
-            String id = null;
-            if (target instanceof ToSlurm) {
-                id = Slurm.submit(script, after);
-                after = id;
-            } else if (target instanceof DryRun) {
-                out.println("sbatch --parsable" + (jobs.isEmpty() ? "" : " --dependency=afterok:<" + jobs.get(jobs.size() - 1)
-                        .phase().word() + " job> --kill-on-invalid-dep=yes") + " " + script);
-            }
-            jobs.add(new Submission.Job(phase, id, units));
-        }
         Submission.How how = target instanceof ToSlurm ? Submission.How.SLURM
                 : target instanceof ToLocal ? Submission.How.LOCAL : Submission.How.DRY_RUN;
-        grid.addSubmission(new Submission(Instant.now().truncatedTo(ChronoUnit.SECONDS).toString(), plan.hash(), how, jobs));
+        String at = Instant.now().truncatedTo(ChronoUnit.SECONDS).toString();
+        String after = null;
+        try {
+            for (Phase phase : Phase.values()) {
+                List<String> units = switch (phase) {
+                    case SHARED -> shared;
+                    case CELLS -> cells;
+                    case GATHER -> List.of(Plan.GATHER);
+                };
+                if (units.isEmpty()) {
+                    continue;
+                }
+                Path script = scripts.write(phase, units);
+                String id = null;
+                if (target instanceof ToSlurm) {
+                    id = Slurm.submit(script, after);
+                    after = id;
+                } else if (target instanceof DryRun) {
+                    out.println("sbatch --parsable" + (jobs.isEmpty() ? "" : " --dependency=afterok:<" + jobs.get(jobs.size() - 1)
+                            .phase().word() + " job> --kill-on-invalid-dep=yes") + " " + script);
+                }
+                jobs.add(new Submission.Job(phase, id, units));
+            }
+        } finally {
+            if (!jobs.isEmpty()) { // what went into the queue before an sbatch failed is recorded too, so status sees it
+                grid.addSubmission(new Submission(at, plan.hash(), how, jobs));
+            }
+        }
         out.printf(Locale.ROOT, "Grid %s: %d shared unit(s) and %d cell(s) to run of %d and %d, then the gather (%s)%n", plan.name(),
                 shared.size(), cells.size(), plan.of(Phase.SHARED).size(), plan.of(Phase.CELLS).size(), grid.dir());
         if (target instanceof ToLocal l) {

@@ -135,7 +135,7 @@ public record GridStatus(GridFolder grid, Plan plan, List<UnitStatus> units) {
             n.forEach((k, v) -> parts.add(v + " " + k.name().toLowerCase(Locale.ROOT).replace('_', ' ')));
             sb.append(String.format(Locale.ROOT, "  %-7s %2d: %s", phase.word(), of.size(), String.join(", ", parts)));
             if (seconds > 0) {
-                sb.append(String.format(Locale.ROOT, " (task time of the done ones: %.0f s)", seconds));
+                sb.append(String.format(Locale.ROOT, " (their work: %.0f s of task time, JVM starts not counted)", seconds));
             }
             sb.append('\n');
         }
@@ -155,6 +155,13 @@ public record GridStatus(GridFolder grid, Plan plan, List<UnitStatus> units) {
             sb.append("  not started, their jobs gone from the queue (a unit before them failed, or Slurm could not start them: ")
                     .append(grid.logs()).append("/slurm-<job>_<task>.out): ").append(String.join(", ", left)).append('\n');
         }
+        units.stream().filter(u -> u.phase() == Phase.GATHER && u.standing() == Standing.DONE).findFirst().ifPresent(g -> {
+            java.time.Instant first = units.stream().flatMap(u -> u.state().stream()).map(t -> java.time.Instant.parse(t.started()))
+                    .min(java.util.Comparator.naturalOrder()).orElseThrow();
+            TaskState end = g.state().get();
+            double wall = java.time.Duration.between(first, java.time.Instant.parse(end.started())).toMillis() / 1e3 + end.seconds();
+            sb.append(String.format(Locale.ROOT, "wall time from the first task's start to the gather's end: %.0f s%n", wall));
+        });
         units.stream().filter(u -> u.phase() == Phase.GATHER && u.standing() == Standing.DONE).findFirst().ifPresent(g ->
                 sb.append("results: ").append(grid.runDir().resolve("results.json")).append(", ")
                         .append(grid.runDir().resolve("report.html"))

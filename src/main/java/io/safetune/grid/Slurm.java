@@ -36,7 +36,7 @@ final class Slurm {
         return id;
     }
 
-    /** Whether {@code sbatch} is on the PATH. */
+    /** Whether {@code sbatch} is on the PATH and answers. */
     static boolean available() {
         try {
             run(List.of("sbatch", "--version"));
@@ -46,17 +46,24 @@ final class Slurm {
         }
     }
 
+    /** Whether {@code command} is an executable on the PATH. */
+    static boolean onPath(String command) {
+        String path = System.getenv().getOrDefault("PATH", "");
+        return java.util.stream.Stream.of(path.split(java.io.File.pathSeparator))
+                .anyMatch(d -> !d.isEmpty() && java.nio.file.Files.isExecutable(Path.of(d, command)));
+    }
+
     /**
      * The user's queued and running jobs, one entry per array task ({@code "12_3"} → RUNNING,
-     * {@code "14"} → PENDING). Empty when squeue is not there: nothing can be queued then.
+     * {@code "14"} → PENDING); empty when this machine has no squeue (nothing can be queued then).
+     *
+     * @throws IllegalStateException when squeue is there but does not answer (the controller is down)
      */
     static Map<String, String> queue() {
-        String out;
-        try {
-            out = run(List.of("squeue", "-h", "-r", "-u", System.getProperty("user.name"), "-o", "%i|%T"));
-        } catch (RuntimeException e) {
+        if (!onPath("squeue")) {
             return Map.of();
         }
+        String out = run(List.of("squeue", "-h", "-r", "-u", System.getProperty("user.name"), "-o", "%i|%T"));
         Map<String, String> q = new LinkedHashMap<>();
         for (String line : out.split("\n")) {
             int bar = line.indexOf('|');
@@ -82,7 +89,8 @@ final class Slurm {
             }
             String out = new String(bytes, StandardCharsets.UTF_8);
             if (p.exitValue() != 0) {
-                throw new IllegalStateException(String.join(" ", cmd) + " exited " + p.exitValue() + ": " + out.strip());
+                throw new IllegalStateException(String.join(" ", cmd) + " exited " + p.exitValue() + " (is Slurm's controller up?): "
+                        + out.strip());
             }
             return out;
         } catch (IOException e) {

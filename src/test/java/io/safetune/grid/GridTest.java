@@ -132,6 +132,18 @@ class GridTest {
         assertTrue(unknown.getMessage().startsWith("--unit: cell-x"), unknown.getMessage());
     }
 
+    @Test
+    void theCommandLinePlansAndSaysWhenThereIsNoGrid() throws Exception {
+        Path file = Files.writeString(tmp.resolve("tiny.yaml"), GridFixtures.tiny(1));
+        assertEquals(0, io.safetune.cli.Main.run("grid", "plan", "--config", file.toString(), "--runs", tmp.resolve("runs").toString()));
+        assertEquals(2, io.safetune.cli.Main.run("grid", "status", "--runs", tmp.resolve("nothing").toString()));
+        assertEquals(2, io.safetune.cli.Main.run("grid", "submit", "--config", file.toString(), "--dry-run", "--local", "2"));
+        assertEquals(0, io.safetune.cli.Main.run("grid", "submit", "--config", file.toString(), "--runs", tmp.resolve("runs").toString(),
+                "--dry-run", "--partition", "gpu"));
+        assertTrue(Files.readString(GridFolder.of(tmp.resolve("runs"), "tiny").script(Phase.SHARED)).contains("#SBATCH --partition=gpu"));
+        assertEquals(0, io.safetune.cli.Main.run("grid", "status", "--runs", tmp.resolve("runs").toString()));
+    }
+
     private static void deleteStage(GridFolder grid, String prefix) throws Exception {
         try (Stream<Path> s = Files.list(grid.runDir().resolve("stages"))) {
             for (Path p : s.filter(p -> p.getFileName().toString().startsWith(prefix + "-")).toList()) {
