@@ -23,17 +23,21 @@ need_root() {
 
 install() {
   if command -v sbatch >/dev/null && command -v slurmctld >/dev/null && command -v slurmd >/dev/null \
-      && command -v munged >/dev/null; then
+      && command -v munged >/dev/null && command -v pgrep >/dev/null; then
     return
   fi
-  echo "slurm-local.sh: installing slurm-wlm and munge (apt)..." >&2
+  echo "slurm-local.sh: installing slurm-wlm, munge and procps (apt)..." >&2
   export DEBIAN_FRONTEND=noninteractive
   apt-get update -qq
-  apt-get install -y -qq slurm-wlm munge >/dev/null
+  apt-get install -y -qq slurm-wlm munge procps >/dev/null
 }
 
 write_config() {
   local cpus mem
+  if [ -f "$conf" ] && ! grep -q "written by safetune's scripts/slurm-local.sh" "$conf"; then
+    echo "slurm-local.sh: $conf is another cluster's configuration; not touching it" >&2
+    exit 1
+  fi
   cpus="$(nproc)"
   mem="$(awk '/MemTotal/ {print int($2 / 1024 * 0.9)}' /proc/meminfo)"
   mkdir -p "$state/ctld" "$state/d" /etc/slurm
@@ -70,8 +74,9 @@ EOF
 
 start_munge() {
   if pgrep -x munged >/dev/null; then
-    return
+    return                              # someone else's munged: used, and left running by stop
   fi
+  touch "$state/munged.ours"
   if [ ! -s /etc/munge/munge.key ]; then
     dd if=/dev/urandom of=/etc/munge/munge.key bs=1024 count=1 status=none
   fi
@@ -89,9 +94,10 @@ start_munge() {
 
 wait_idle() {
   for _ in $(seq 1 60); do
-    if sinfo -h -n "$node" -o '%t' 2>/dev/null | grep -q -E '^(idle|mix|alloc)'; then
-      return 0
-    fi
+    case "$(sinfo -h -n "$node" -o '%t' 2>/dev/null)" in
+      idle*|mix*|alloc*) return 0 ;;
+      down*|drain*) scontrol update nodename="$node" state=resume >/dev/null 2>&1 || true ;;
+    esac
     sleep 1
   done
   echo "slurm-local.sh: the node did not come up; logs in $state" >&2
@@ -112,14 +118,22 @@ start() {
     /usr/sbin/slurmd
   fi
   wait_idle
-  scontrol update nodename="$node" state=resume >/dev/null 2>&1 || true
   echo "slurm-local.sh: cluster up (node $node, $(nproc) CPUs, partition local)"
 }
 
+stop_pid() {
+  if [ -s "$1" ]; then
+    kill "$(cat "$1")" 2>/dev/null || true
+  fi
+}
+
 stop() {
-  pkill -x slurmd 2>/dev/null || true
-  pkill -x slurmctld 2>/dev/null || true
-  pkill -x munged 2>/dev/null || true
+  stop_pid "$state/slurmd.pid"
+  stop_pid "$state/slurmctld.pid"
+  if [ -f "$state/munged.ours" ]; then
+    stop_pid /run/munge/munged.pid
+    rm -f "$state/munged.ours"
+  fi
   echo "slurm-local.sh: stopped"
 }
 

@@ -138,7 +138,12 @@ final class GridCommand implements Runnable {
             if (dryRun && local != null) {
                 throw new IllegalArgumentException("--dry-run and --local: choose one");
             }
-            Grid.Target target = local != null ? new Grid.ToLocal(local) : dryRun ? new Grid.DryRun(options) : new Grid.ToSlurm(options);
+            String where = runs.toAbsolutePath().normalize().toString();
+            if (where.matches(".*[\\s%'\"\\\\].*")) {
+                throw new IllegalArgumentException("--runs: " + where + " has a space, %, quote or backslash, which Slurm's "
+                        + "#SBATCH --output cannot carry; choose another folder");
+            }
+            Grid.Target target = local != null ? new Grid.ToLocal(local, options) : dryRun ? new Grid.DryRun(options) : new Grid.ToSlurm(options);
             if (target instanceof Grid.ToSlurm && !Grid.slurmHere()) {
                 throw new IllegalArgumentException("sbatch is not on the PATH: on a machine without Slurm use --local N "
                         + "(or scripts/slurm-local.sh start for a one-node cluster)");
@@ -170,6 +175,9 @@ final class GridCommand implements Runnable {
         @Override
         public Integer call() throws InterruptedException {
             GridFolder grid = GridFolder.of(runs, name == null ? onlyGrid(runs) : name);
+            if (!(poll > 0)) {
+                throw new IllegalArgumentException("--poll: must be > 0 seconds, got " + poll);
+            }
             grid.readPlan(); // a clear error when there is no grid
             GridStatus s;
             try {
@@ -214,9 +222,10 @@ final class GridCommand implements Runnable {
 
         @Override
         public Integer call() {
-            ai.djl.engine.Engine.getInstance();
-            ai.djl.pytorch.jni.JniUtils.setNumThreads(threads);
-            Grid.task(new GridFolder(grid), unit, System.out);
+            Grid.task(new GridFolder(grid), unit, () -> {
+                ai.djl.engine.Engine.getInstance();
+                ai.djl.pytorch.jni.JniUtils.setNumThreads(threads);
+            }, System.out);
             return 0;
         }
     }
@@ -228,8 +237,7 @@ final class GridCommand implements Runnable {
 
         @Override
         public Integer call() {
-            ai.djl.engine.Engine.getInstance();
-            Results r = Grid.gather(new GridFolder(grid), System.out);
+            Results r = Grid.gather(new GridFolder(grid), ai.djl.engine.Engine::getInstance, System.out);
             long met = r.targets().stream().filter(t -> t.met()).count();
             if (!r.targets().isEmpty()) {
                 System.out.printf("%nTargets met: %d of %d%n", met, r.targets().size());

@@ -91,6 +91,9 @@ public final class StageStore {
         this.fresh = fresh;
         this.reuseOnly = reuseOnly;
         this.log = log;
+        if (reuseOnly) {
+            return; // reads only: creates nothing, deletes nothing
+        }
         try {
             Files.createDirectories(root);
             cleanAbandonedWork();
@@ -158,8 +161,8 @@ public final class StageStore {
             }
         }
         if (reuseOnly) {
-            throw new IllegalStateException("stage " + id + " is not finished in " + root
-                    + " (" + whole(dir) + "): the task that makes it has not run or has failed");
+            throw new IllegalStateException("stage " + id + " in " + root + ": " + whole(dir) + " (the task that makes it has not "
+                    + "run or has failed, or it was computed with other arithmetic pins)");
         }
         try (StageLock lock = StageLock.acquire(root, id, () -> log.println("   (" + id
                 + ": another run is building this stage; waiting for it)"))) {

@@ -144,6 +144,15 @@ public final class Story {
      */
     public record Unit(String id, Kind kind, long seed, Double p, Combination combination, List<String> needs) {
         public Unit {
+            if (id == null || id.isBlank()) {
+                throw new IllegalArgumentException("id: missing");
+            }
+            if (kind == null || combination == null) {
+                throw new IllegalArgumentException(id + ": " + (kind == null ? "kind" : "combination") + " missing");
+            }
+            if ((kind == Kind.CELL) != (p != null)) {
+                throw new IllegalArgumentException(id + ": p must be given for a cell and only for a cell");
+            }
             needs = List.copyOf(needs);
         }
 
@@ -191,8 +200,8 @@ public final class Story {
         List<Unit> all = new ArrayList<>(shared);
         all.addAll(cells);
         if (all.stream().map(Unit::id).distinct().count() != all.size()) {
-            throw new IllegalArgumentException("two combinations' labels give the same unit name once made file-safe: "
-                    + all.stream().map(Unit::id).toList());
+            throw new IllegalArgumentException("defences: two combinations' labels give the same unit name once made file-safe "
+                    + "(name one of them): " + all.stream().map(Unit::id).toList());
         }
         return all;
     }

@@ -42,7 +42,7 @@ public final class Grid {
 
     /** The units of {@code config} in dependency order, as {@code grid plan} prints them. */
     public static Plan plan(ExperimentConfig config, Path runs) {
-        Story story = new Story(config, runs, false, new PrintStream(OutputStream.nullOutputStream()));
+        Story story = Story.gathering(config, runs, new PrintStream(OutputStream.nullOutputStream())); // writes nothing
         return new Plan(config.name(), StageStore.hash(config), story.units().stream().map(Plan.Entry::of).toList());
     }
 
@@ -54,11 +54,14 @@ public final class Grid {
     public record ToSlurm(SlurmOptions options) implements Target {
     }
 
-    /** Run here as {@code processes} local processes at a time. */
-    public record ToLocal(int processes) implements Target {
+    /** Run here as {@code processes} local processes at a time (each with {@code options}' CPUs as its threads). */
+    public record ToLocal(int processes, SlurmOptions options) implements Target {
         public ToLocal {
             if (processes < 1) {
                 throw new IllegalArgumentException("local: must be >= 1 processes, got " + processes);
+            }
+            if (options == null) {
+                throw new IllegalArgumentException("options: missing");
             }
         }
     }
@@ -88,7 +91,7 @@ public final class Grid {
     }
 
     private static int submitLocked(ExperimentConfig config, Path runs, GridFolder grid, Target target, PrintStream out) {
-        List<String> live = GridStatus.of(grid, Slurm.queue()).liveJobs(); // even a dry run would rewrite their config
+        List<String> live = GridStatus.now(grid).liveJobs(); // even a dry run would rewrite their config
         if (!live.isEmpty()) {
             throw new IllegalStateException("grid " + grid.dir() + " still has queued or running jobs (" + String.join(", ", live)
                     + "): wait for them (safetune grid status), or scancel them, then submit again");
@@ -99,14 +102,19 @@ public final class Grid {
         Plan plan = plan(frozen, runs);
         grid.writePlan(plan);
 
-        List<String> shared = toDo(grid, plan, Phase.SHARED);
-        List<String> cells = toDo(grid, plan, Phase.CELLS);
-        if (shared.isEmpty() && cells.isEmpty() && done(grid, plan, Plan.GATHER)) {
+        Story check = Story.gathering(frozen, runs, new PrintStream(OutputStream.nullOutputStream()));
+        List<String> shared = toDo(grid, plan, Phase.SHARED, check);
+        List<String> cells = toDo(grid, plan, Phase.CELLS, check);
+        if (shared.isEmpty() && cells.isEmpty() && done(grid, plan, Plan.GATHER)
+                && Files.isRegularFile(grid.runDir().resolve("results.json"))) {
             out.println("Every unit and the gather are done under this plan: " + grid.runDir().resolve("results.json"));
             return 0;
         }
+        // the states of what runs again go: status then shows the new jobs, not an earlier attempt's end
+        java.util.stream.Stream.concat(java.util.stream.Stream.concat(shared.stream(), cells.stream()), java.util.stream.Stream.of(Plan.GATHER))
+                .forEach(grid::clearState);
         SlurmOptions options = target instanceof ToSlurm s ? s.options()
-                : target instanceof DryRun d ? d.options() : SlurmOptions.defaults();
+                : target instanceof DryRun d ? d.options() : ((ToLocal) target).options();
         try {
             Files.createDirectories(grid.logs()); // Slurm opens its output file there before the script runs
         } catch (IOException e) {
@@ -159,8 +167,23 @@ public final class Grid {
         return 0;
     }
 
-    private static List<String> toDo(GridFolder grid, Plan plan, Phase phase) {
-        return plan.of(phase).stream().map(Plan.Entry::id).filter(u -> !done(grid, plan, u)).toList();
+    /**
+     * The units of {@code phase} to run: all but those whose task said DONE under this plan and whose
+     * stages are all still there (read through {@code check}, a read-only story: a stage deleted since,
+     * or keyed otherwise on this machine, makes its unit run again).
+     */
+    private static List<String> toDo(GridFolder grid, Plan plan, Phase phase, Story check) {
+        List<Story.Unit> units = check.units();
+        return plan.of(phase).stream().map(Plan.Entry::id).filter(u -> !done(grid, plan, u) || !stagesThere(check, units, u)).toList();
+    }
+
+    private static boolean stagesThere(Story check, List<Story.Unit> units, String id) {
+        try {
+            check.make(units.stream().filter(u -> u.id().equals(id)).findFirst().orElseThrow());
+            return true;
+        } catch (IllegalStateException | java.io.UncheckedIOException e) {
+            return false;
+        }
     }
 
     private static boolean done(GridFolder grid, Plan plan, String unit) {
@@ -177,14 +200,18 @@ public final class Grid {
         return c;
     }
 
-    /** Runs one unit of the grid (what an array task does) and records its state. */
-    public static void task(GridFolder grid, String unitId, PrintStream out) {
+    /**
+     * Runs one unit of the grid (what an array task does) and records its state; {@code engine} starts
+     * libtorch inside the record, so a node that cannot start it says so in the unit's state.
+     */
+    public static void task(GridFolder grid, String unitId, Runnable engine, PrintStream out) {
         Plan plan = grid.readPlan();
         if (plan.units().stream().noneMatch(e -> e.id().equals(unitId))) {
             throw new IllegalArgumentException("--unit: " + unitId + " is not a unit of " + grid.plan());
         }
-        ExperimentConfig c = config(grid, plan);
         tracked(grid, plan, unitId, () -> {
+            ExperimentConfig c = config(grid, plan);
+            engine.run();
             Story story = new Story(c, grid.runsRoot(), false, out);
             Story.Unit unit = story.units().stream().filter(u -> u.id().equals(unitId)).findFirst().orElseThrow(
                     () -> new IllegalStateException("the story of " + grid.config() + " has no unit " + unitId));
@@ -197,10 +224,13 @@ public final class Grid {
      * The gather: reads every unit's stages (computing nothing: a missing one is an error naming it)
      * and writes results.json and report.html beside the stages, as a local {@code reproduce} would.
      */
-    public static Results gather(GridFolder grid, PrintStream out) {
+    public static Results gather(GridFolder grid, Runnable engine, PrintStream out) {
         Plan plan = grid.readPlan();
-        ExperimentConfig c = config(grid, plan);
-        return tracked(grid, plan, Plan.GATHER, () -> Story.gathering(c, grid.runsRoot(), out).run());
+        return tracked(grid, plan, Plan.GATHER, () -> {
+            ExperimentConfig c = config(grid, plan);
+            engine.run();
+            return Story.gathering(c, grid.runsRoot(), out).run();
+        });
     }
 
     private interface Work<T> {
@@ -209,7 +239,7 @@ public final class Grid {
 
     /** Runs {@code work} between a RUNNING and a DONE or FAILED state; a signal before the end leaves FAILED. */
     private static <T> T tracked(GridFolder grid, Plan plan, String unit, Work<T> work) {
-        TaskState start = new TaskState(unit, plan.hash(), TaskState.State.RUNNING, host(), ProcessHandle.current().pid(), job(),
+        TaskState start = new TaskState(unit, plan.hash(), TaskState.State.RUNNING, TaskState.thisHost(), ProcessHandle.current().pid(), job(),
                 Instant.now().truncatedTo(ChronoUnit.SECONDS).toString(), null, null, null);
         grid.writeState(start);
         long t0 = System.nanoTime();
@@ -220,21 +250,21 @@ public final class Grid {
             T result = work.run();
             String note = result instanceof Results r && !r.targets().isEmpty()
                     ? "targets met " + r.targets().stream().filter(t -> t.met()).count() + " of " + r.targets().size() : null;
-            Runtime.getRuntime().removeShutdownHook(onSignal);
+            removeHook(onSignal);
             grid.writeState(start.ended(TaskState.State.DONE, (System.nanoTime() - t0) / 1e9, note, null));
             return result;
         } catch (RuntimeException | Error e) {
-            Runtime.getRuntime().removeShutdownHook(onSignal);
+            removeHook(onSignal);
             grid.writeState(start.ended(TaskState.State.FAILED, (System.nanoTime() - t0) / 1e9, null, String.valueOf(e.getMessage())));
             throw e;
         }
     }
 
-    private static String host() {
+    private static void removeHook(Thread hook) {
         try {
-            return java.net.InetAddress.getLocalHost().getHostName();
-        } catch (IOException e) {
-            return "unknown";
+            Runtime.getRuntime().removeShutdownHook(hook);
+        } catch (IllegalStateException shuttingDown) {
+            // a signal arrived as the work ended: the hook has run or will; the state written next is the last word
         }
     }
 
@@ -271,8 +301,15 @@ public final class Grid {
                 }
             }
         });
-        return List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(), "-Xmn8m", "-Dai.djl.offline=true",
-                "-cp", String.join(File.pathSeparator, cp), "io.safetune.cli.Main");
+        List<String> cmd = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString()));
+        // the submitting JVM's heap, system properties and -XX options (the launcher's -Xmn8m and SAFETUNE_JAVA_OPTS)
+        java.lang.management.ManagementFactory.getRuntimeMXBean().getInputArguments().stream()
+                .filter(a -> a.startsWith("-Xm") || a.startsWith("-Xss") || a.startsWith("-XX:") || a.startsWith("-D")).forEach(cmd::add);
+        if (!cmd.contains("-Dai.djl.offline=true")) {
+            cmd.add("-Dai.djl.offline=true");
+        }
+        cmd.addAll(List.of("-cp", String.join(File.pathSeparator, cp), "io.safetune.cli.Main"));
+        return cmd;
     }
 
     private static void copyTree(Path from, Path to) throws IOException {

@@ -111,6 +111,15 @@ public final class GridFolder {
         write(stateFile(s.unit()), s);
     }
 
+    /** Forgets what {@code unit}'s task said (it is submitted again). */
+    void clearState(String unit) {
+        try {
+            Files.deleteIfExists(stateFile(unit));
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot delete " + stateFile(unit), e);
+        }
+    }
+
     /** Every submission so far, oldest first. */
     public List<Submission> readSubmissions() {
         if (!Files.isRegularFile(submissions())) {

@@ -1,6 +1,6 @@
 package io.safetune.grid;
 
-import java.net.InetAddress;
+import java.nio.file.Files;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -29,32 +29,28 @@ public record GridStatus(GridFolder grid, Plan plan, List<UnitStatus> units) {
     public record UnitStatus(String unit, Phase phase, Standing standing, Optional<TaskState> state, String job, String left) {
     }
 
-    /** The grid's status now; {@code queue} is Slurm's ({@link Slurm#queue}: empty without Slurm). */
-    static GridStatus of(GridFolder grid, Map<String, String> queue) {
-        if (!java.nio.file.Files.isRegularFile(grid.plan())) {
+    /**
+     * The grid's status with {@code queue}, Slurm's queue ({@link Slurm#queue}). Only the last
+     * submission's jobs can still be queued (a grid is not submitted while it has live jobs), and a
+     * queue entry counts only under the job name the grid gave it, so another grid's job that got a
+     * reused id is never taken for this one's.
+     */
+    static GridStatus of(GridFolder grid, Map<String, Slurm.Queued> queue) {
+        if (!Files.isRegularFile(grid.plan())) {
             return new GridStatus(grid, new Plan("", "", List.of()), List.of());
         }
         Plan plan = grid.readPlan();
-        Map<String, String[]> queued = new LinkedHashMap<>(); // unit → {job, Slurm state}; later submissions win
-        Map<String, String> lastJob = new LinkedHashMap<>(); // unit → its job in the last Slurm submission
+        Map<String, String> slot = new LinkedHashMap<>(); // unit → its job in the last Slurm submission
+        Map<String, String> queued = new LinkedHashMap<>(); // unit → Slurm's state of that job
         List<Submission> subs = grid.readSubmissions();
         if (!subs.isEmpty() && subs.get(subs.size() - 1).how() == Submission.How.SLURM) {
             for (Submission.Job j : subs.get(subs.size() - 1).jobs()) {
                 for (int i = 0; i < j.units().size(); i++) {
-                    lastJob.put(j.units().get(i), j.phase() == Phase.GATHER ? j.id() : j.id() + "_" + i);
-                }
-            }
-        }
-        for (Submission s : subs) {
-            for (Submission.Job j : s.jobs()) {
-                if (j.id() == null) {
-                    continue;
-                }
-                for (int i = 0; i < j.units().size(); i++) {
                     String key = j.phase() == Phase.GATHER ? j.id() : j.id() + "_" + i;
-                    String st = queue.get(key);
-                    if (st != null) {
-                        queued.put(j.units().get(i), new String[] {key, st});
+                    slot.put(j.units().get(i), key);
+                    Slurm.Queued q = queue.get(key);
+                    if (q != null && q.name().equals(JobScripts.jobName(plan.name(), j.phase()))) {
+                        queued.put(j.units().get(i), q.state());
                     }
                 }
             }
@@ -62,35 +58,40 @@ public record GridStatus(GridFolder grid, Plan plan, List<UnitStatus> units) {
         List<UnitStatus> units = new ArrayList<>();
         List<String> ids = new ArrayList<>(plan.units().stream().map(Plan.Entry::id).toList());
         ids.add(Plan.GATHER);
-        String here = hostName();
+        String here = TaskState.thisHost();
         for (String id : ids) {
             Phase phase = id.equals(Plan.GATHER) ? Phase.GATHER
                     : plan.units().stream().filter(e -> e.id().equals(id)).findFirst().orElseThrow().phase();
             Optional<TaskState> st = grid.state(id).filter(s -> plan.hash().equals(s.plan()));
-            String[] q = queued.get(id);
+            String q = queued.get(id);
             Standing standing;
             if (st.isPresent() && st.get().state() == TaskState.State.DONE) {
                 standing = Standing.DONE;
             } else if (q != null) {
-                standing = q[1].startsWith("PENDING") || q[1].startsWith("CONFIGURING") ? Standing.QUEUED : Standing.RUNNING;
+                standing = q.startsWith("PENDING") || q.startsWith("CONFIGURING") ? Standing.QUEUED : Standing.RUNNING;
             } else if (st.isPresent() && st.get().state() == TaskState.State.RUNNING) {
-                boolean alive = st.get().job().equals("local") && st.get().host().equals(here)
-                        && ProcessHandle.of(st.get().pid()).map(ProcessHandle::isAlive).orElse(false);
-                standing = alive ? Standing.RUNNING : Standing.FAILED;
+                standing = aliveHere(st.get(), here) ? Standing.RUNNING : Standing.FAILED;
             } else if (st.isPresent()) {
                 standing = Standing.FAILED;
             } else {
                 standing = Standing.NOT_STARTED;
             }
-            units.add(new UnitStatus(id, phase, standing, st, q == null ? null : q[0],
-                    standing == Standing.NOT_STARTED ? lastJob.get(id) : null));
+            String job = q != null ? slot.get(id) : standing == Standing.RUNNING ? "local pid " + st.get().pid() : null;
+            units.add(new UnitStatus(id, phase, standing, st, job, standing == Standing.NOT_STARTED ? slot.get(id) : null));
         }
         return new GridStatus(grid, plan, units);
     }
 
-    /** The status with Slurm's queue as it is now. */
+    /** A task started by --local on this host whose process is still alive. */
+    private static boolean aliveHere(TaskState s, String here) {
+        return s.job().equals("local") && s.host().equals(here) && ProcessHandle.of(s.pid()).map(ProcessHandle::isAlive).orElse(false);
+    }
+
+    /** The status now: Slurm's queue is asked only when the last submission went to Slurm. */
     public static GridStatus now(GridFolder grid) {
-        return of(grid, Slurm.queue());
+        List<Submission> subs = Files.isRegularFile(grid.plan()) ? grid.readSubmissions() : List.of();
+        boolean slurm = !subs.isEmpty() && subs.get(subs.size() - 1).how() == Submission.How.SLURM;
+        return of(grid, slurm ? Slurm.queue() : Map.of());
     }
 
     /** The gather is done: results.json and report.html are the whole grid's. */
@@ -98,7 +99,7 @@ public record GridStatus(GridFolder grid, Plan plan, List<UnitStatus> units) {
         return units.stream().anyMatch(u -> u.phase() == Phase.GATHER && u.standing() == Standing.DONE);
     }
 
-    /** Slurm jobs of this grid still queued or running. */
+    /** Slurm jobs (and local processes) of this grid still queued or running. */
     public List<String> liveJobs() {
         return units.stream().filter(u -> u.job() != null).map(UnitStatus::job).distinct().toList();
     }
@@ -152,8 +153,8 @@ public record GridStatus(GridFolder grid, Plan plan, List<UnitStatus> units) {
         }
         List<String> left = units.stream().filter(u -> u.left() != null).map(u -> u.unit() + " (" + u.left() + ")").toList();
         if (!left.isEmpty()) {
-            sb.append("  not started, their jobs gone from the queue (a unit before them failed, or Slurm could not start them: ")
-                    .append(grid.logs()).append("/slurm-<job>_<task>.out): ").append(String.join(", ", left)).append('\n');
+            sb.append("  not started, their jobs gone from the queue (a unit of an earlier job failed, or the task failed before it "
+                    + "could say so: see ").append(grid.logs()).append("/<unit>.log and slurm-<job>_<task>.out): ").append(String.join(", ", left)).append('\n');
         }
         units.stream().filter(u -> u.phase() == Phase.GATHER && u.standing() == Standing.DONE).findFirst().ifPresent(g -> {
             java.time.Instant first = units.stream().flatMap(u -> u.state().stream()).map(t -> java.time.Instant.parse(t.started()))
@@ -171,13 +172,5 @@ public record GridStatus(GridFolder grid, Plan plan, List<UnitStatus> units) {
                     + "(finished stages are reused)\n");
         }
         return sb.toString();
-    }
-
-    private static String hostName() {
-        try {
-            return InetAddress.getLocalHost().getHostName();
-        } catch (java.io.IOException e) {
-            return "unknown";
-        }
     }
 }

@@ -36,7 +36,8 @@ final class JobScripts {
         l.add("#!/usr/bin/env bash");
         l.add("# safetune grid '" + name + "', " + phase.word() + ": written by `safetune grid submit`; plan.json lists the units.");
         l.add("# sbatch runs it as a job array (task i runs units[i]); --local runs it with SLURM_ARRAY_TASK_ID set.");
-        l.add("#SBATCH --job-name=st-" + name + "-" + phase.word());
+        l.add("#SBATCH --job-name=" + jobName(name, phase));
+        l.add("#SBATCH --ntasks=1"); // one process a task (Slurm refuses --gpus-per-task without it)
         if (phase != Phase.GATHER) {
             l.add("#SBATCH --array=0-" + (units.size() - 1));
             l.add("#SBATCH --output=" + grid.logs() + "/slurm-%A_%a.out");
@@ -75,6 +76,11 @@ final class JobScripts {
             throw new UncheckedIOException("cannot write " + file, new IOException(e.getMessage(), e));
         }
         return file;
+    }
+
+    /** The name of a grid's job of {@code phase}: status counts a queued job as the grid's only under it. */
+    static String jobName(String experiment, Phase phase) {
+        return "st-" + experiment + "-" + phase.word();
     }
 
     /** A single-quoted shell word. */

@@ -19,11 +19,15 @@ public record Plan(String name, String hash, List<Entry> units) {
     public static final String GATHER = "gather";
 
     public Plan {
+        if (name == null || hash == null) {
+            throw new IllegalArgumentException(name == null ? "name: missing" : "hash: missing");
+        }
         units = List.copyOf(units);
     }
 
-    /** One unit: its id, phase, what it makes and the units it builds on. */
     /**
+     * One unit: its id, phase, what it makes and the units it builds on.
+     *
      * @param combination the combination's label (an aligned unit's: its label up to the align slot)
      * @param fineTune    a cell's label up to the fine-tune slot: cells with equal (seed, p, fineTune) share one fine-tune
      */
@@ -42,7 +46,7 @@ public record Plan(String name, String hash, List<Entry> units) {
         }
     }
 
-    /** The cells before {@code cell} in plan order that share its fine-tune (it waits for the first to build it). */
+    /** The other cells that share {@code cell}'s fine-tune (the first of them to start builds it, the others wait). */
     public List<String> sharingFineTune(Entry cell) {
         return units.stream().filter(e -> e.phase() == Phase.CELLS && e != cell && e.seed() == cell.seed()
                 && java.util.Objects.equals(e.p(), cell.p()) && java.util.Objects.equals(e.fineTune(), cell.fineTune())).map(Entry::id).toList();

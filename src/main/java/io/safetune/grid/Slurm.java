@@ -59,19 +59,23 @@ final class Slurm {
      *
      * @throws IllegalStateException when squeue is there but does not answer (the controller is down)
      */
-    static Map<String, String> queue() {
+    static Map<String, Queued> queue() {
         if (!onPath("squeue")) {
             return Map.of();
         }
-        String out = run(List.of("squeue", "-h", "-r", "-u", System.getProperty("user.name"), "-o", "%i|%T"));
-        Map<String, String> q = new LinkedHashMap<>();
+        String out = run(List.of("squeue", "-h", "-r", "-u", System.getProperty("user.name"), "-o", "%i|%T|%j"));
+        Map<String, Queued> q = new LinkedHashMap<>();
         for (String line : out.split("\n")) {
-            int bar = line.indexOf('|');
-            if (bar > 0) {
-                q.put(line.substring(0, bar).strip(), line.substring(bar + 1).strip());
+            String[] f = line.split("\\|", 3);
+            if (f.length == 3) {
+                q.put(f[0].strip(), new Queued(f[1].strip(), f[2].strip()));
             }
         }
         return q;
+    }
+
+    /** A queued or running job: Slurm's state word (PENDING, RUNNING, …) and the job's name. */
+    record Queued(String state, String name) {
     }
 
     /** Cancels one job or array task ({@code "12_3"}). */
@@ -80,14 +84,15 @@ final class Slurm {
     }
 
     private static String run(List<String> cmd) {
+        Path output = null;
         try {
-            Process p = new ProcessBuilder(cmd).redirectErrorStream(true).start();
-            byte[] bytes = p.getInputStream().readAllBytes();
+            output = java.nio.file.Files.createTempFile("safetune-slurm", ".out");
+            Process p = new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(output.toFile()).start();
             if (!p.waitFor(60, TimeUnit.SECONDS)) {
                 p.destroyForcibly();
                 throw new IllegalStateException(String.join(" ", cmd) + " did not answer within 60 s");
             }
-            String out = new String(bytes, StandardCharsets.UTF_8);
+            String out = java.nio.file.Files.readString(output, StandardCharsets.UTF_8);
             if (p.exitValue() != 0) {
                 throw new IllegalStateException(String.join(" ", cmd) + " exited " + p.exitValue() + " (is Slurm's controller up?): "
                         + out.strip());
@@ -98,6 +103,10 @@ final class Slurm {
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             throw new IllegalStateException("interrupted while running " + cmd.get(0), e);
+        } finally {
+            if (output != null) {
+                output.toFile().delete();
+            }
         }
     }
 }

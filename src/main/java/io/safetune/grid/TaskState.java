@@ -26,6 +26,20 @@ public record TaskState(String unit, String plan, State state, String host, long
         if (state == null) {
             throw new IllegalArgumentException("state: missing");
         }
+        for (String[] f : new String[][] {{"plan", plan}, {"host", host}, {"job", job}, {"started", started}}) {
+            if (f[1] == null || f[1].isBlank()) {
+                throw new IllegalArgumentException(f[0] + ": missing");
+            }
+        }
+    }
+
+    /** This machine's host name, as tasks record it. */
+    static String thisHost() {
+        try {
+            return java.net.InetAddress.getLocalHost().getHostName();
+        } catch (java.io.IOException e) {
+            return "unknown";
+        }
     }
 
     /** The same task, ended. */

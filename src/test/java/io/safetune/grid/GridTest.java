@@ -47,7 +47,7 @@ class GridTest {
         GridFolder grid = GridFolder.of(tmp.resolve("runs"), "tiny");
         String cells = Files.readString(grid.script(Phase.CELLS));
         for (String line : List.of("#SBATCH --array=0-5", "#SBATCH --partition=gpu", "#SBATCH --time=4:00:00", "#SBATCH --cpus-per-task=2",
-                "#SBATCH --gpus-per-task=1", "#SBATCH --mem=16G", "#SBATCH --account=lab", "grid task --unit \"$unit\"")) {
+                "#SBATCH --gpus-per-task=1", "#SBATCH --ntasks=1", "#SBATCH --mem=16G", "#SBATCH --job-name=st-tiny-cells", "#SBATCH --account=lab", "grid task --unit \"$unit\"")) {
             assertTrue(cells.contains(line), line + " in\n" + cells);
         }
         assertTrue(Files.readString(grid.script(Phase.SHARED)).contains("#SBATCH --array=0-2"));
@@ -73,7 +73,7 @@ class GridTest {
         assertTrue(e.getMessage().startsWith("cpusPerTask:"), e.getMessage());
         e = assertThrows(IllegalArgumentException.class, () -> new SlurmOptions(null, 0, null, 1, null, List.of("--x='; rm")));
         assertTrue(e.getMessage().startsWith("sbatch option:"), e.getMessage());
-        assertThrows(IllegalArgumentException.class, () -> new Grid.ToLocal(0));
+        assertThrows(IllegalArgumentException.class, () -> new Grid.ToLocal(0, SlurmOptions.defaults()));
     }
 
     @Test
@@ -82,7 +82,7 @@ class GridTest {
         Path expected = GridFixtures.reference(c, tmp.resolve("alone"));
         Path runs = tmp.resolve("runs");
         ByteArrayOutputStream printed = new ByteArrayOutputStream();
-        assertEquals(0, Grid.submit(c, runs, new Grid.ToLocal(2), new PrintStream(printed, true, StandardCharsets.UTF_8)),
+        assertEquals(0, Grid.submit(c, runs, new Grid.ToLocal(2, SlurmOptions.defaults()), new PrintStream(printed, true, StandardCharsets.UTF_8)),
                 printed.toString(StandardCharsets.UTF_8));
         GridFolder grid = GridFolder.of(runs, "tiny");
         GridStatus s = GridStatus.now(grid);
@@ -103,21 +103,28 @@ class GridTest {
                 .findFirst().orElseThrow().standing());
         assertTrue(s.render().contains("stopped without a word"), s.render());
         // the gather cannot merge a cell that is not there: it says which stage, and computes nothing
-        IllegalStateException missing = assertThrows(IllegalStateException.class, () -> Grid.gather(grid, GridFixtures.quiet()));
+        IllegalStateException missing = assertThrows(IllegalStateException.class, () -> Grid.gather(grid, () -> { }, GridFixtures.quiet()));
         assertTrue(missing.getMessage().contains("post-safelora-p0.100-s3") && missing.getMessage().contains("not finished"),
                 missing.getMessage());
         assertEquals(TaskState.State.FAILED, grid.state(Plan.GATHER).orElseThrow().state());
 
         printed.reset();
-        assertEquals(0, Grid.submit(c, runs, new Grid.ToLocal(2), new PrintStream(printed, true, StandardCharsets.UTF_8)));
+        assertEquals(0, Grid.submit(c, runs, new Grid.ToLocal(2, SlurmOptions.defaults()), new PrintStream(printed, true, StandardCharsets.UTF_8)));
         String out = printed.toString(StandardCharsets.UTF_8);
         assertTrue(out.contains("0 shared unit(s) and 1 cell(s) to run of 3 and 6"), out);
         assertTrue(GridStatus.now(grid).finished());
         GridFixtures.assertSameResults(expected, grid.runDir().resolve("results.json"));
 
         printed.reset();
-        assertEquals(0, Grid.submit(c, runs, new Grid.ToLocal(2), new PrintStream(printed, true, StandardCharsets.UTF_8)));
+        assertEquals(0, Grid.submit(c, runs, new Grid.ToLocal(2, SlurmOptions.defaults()), new PrintStream(printed, true, StandardCharsets.UTF_8)));
         assertTrue(printed.toString(StandardCharsets.UTF_8).contains("Every unit and the gather are done"));
+
+        // a unit whose task said DONE but whose stage was deleted since runs again: the stages are the truth
+        deleteStage(grid, "eval-attacked-vaccine-p0.000-s3");
+        printed.reset();
+        assertEquals(0, Grid.submit(c, runs, new Grid.ToLocal(2, SlurmOptions.defaults()), new PrintStream(printed, true, StandardCharsets.UTF_8)));
+        assertTrue(printed.toString(StandardCharsets.UTF_8).contains("0 shared unit(s) and 1 cell(s) to run"), printed.toString());
+        GridFixtures.assertSameResults(expected, grid.runDir().resolve("results.json"));
     }
 
     @Test
@@ -126,9 +133,10 @@ class GridTest {
         Grid.submit(c, tmp.resolve("runs"), new Grid.DryRun(SlurmOptions.defaults()), GridFixtures.quiet());
         GridFolder grid = GridFolder.of(tmp.resolve("runs"), "tiny");
         Files.writeString(grid.config(), Files.readString(grid.config()).replace("\"steps\" : 6", "\"steps\" : 7"));
-        IllegalStateException e = assertThrows(IllegalStateException.class, () -> Grid.task(grid, "base-s3", GridFixtures.quiet()));
+        IllegalStateException e = assertThrows(IllegalStateException.class, () -> Grid.task(grid, "base-s3", () -> { }, GridFixtures.quiet()));
         assertTrue(e.getMessage().contains("does not match plan.json"), e.getMessage());
-        IllegalArgumentException unknown = assertThrows(IllegalArgumentException.class, () -> Grid.task(grid, "cell-x", GridFixtures.quiet()));
+        assertEquals(TaskState.State.FAILED, grid.state("base-s3").orElseThrow().state(), "the refusal is in the unit's state");
+        IllegalArgumentException unknown = assertThrows(IllegalArgumentException.class, () -> Grid.task(grid, "cell-x", () -> { }, GridFixtures.quiet()));
         assertTrue(unknown.getMessage().startsWith("--unit: cell-x"), unknown.getMessage());
     }
 

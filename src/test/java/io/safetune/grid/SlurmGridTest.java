@@ -43,6 +43,8 @@ class SlurmGridTest {
         Path runs = tmp.resolve("runs");
         submit(c, runs);
         GridFolder grid = GridFolder.of(runs, "tiny");
+        GridStatus queued = GridStatus.now(grid);
+        assertTrue(!queued.idle() && !queued.liveJobs().isEmpty(), "just submitted, the grid is queued or running: " + queued.render());
         GridStatus s = waitUntilIdle(grid);
         assertTrue(s.finished(), s.render());
         for (GridStatus.UnitStatus u : s.units()) {
@@ -66,6 +68,10 @@ class SlurmGridTest {
         GridStatus.UnitStatus k = s.units().stream().filter(u -> u.unit().equals(killed)).findFirst().orElseThrow();
         assertEquals(GridStatus.Standing.FAILED, k.standing(), s.render());
         assertTrue(k.state().orElseThrow().error().contains("stopped by a signal"), s.render());
+        GridStatus.UnitStatus gather = s.units().stream().filter(u -> u.unit().equals(Plan.GATHER)).findFirst().orElseThrow();
+        assertEquals(GridStatus.Standing.NOT_STARTED, gather.standing(), s.render());
+        assertTrue(gather.left() != null && s.render().contains("not started, their jobs gone from the queue"),
+                "the gather left the queue, its dependency never to be met: " + s.render());
 
         String out = submit(c, runs);
         assertTrue(out.contains("0 shared unit(s) and "), out);
@@ -101,8 +107,12 @@ class SlurmGridTest {
                         for (Plan.Entry e : grid.readPlan().of(Phase.CELLS)) {
                             TaskState st = grid.state(e.id()).orElse(null);
                             if (st != null && st.pid() == pid && st.state() == TaskState.State.RUNNING && Files.exists(p)) {
-                                Slurm.cancel(st.job());
-                                return e.id();
+                                try {
+                                    Slurm.cancel(st.job());
+                                    return e.id();
+                                } catch (IllegalStateException ended) {
+                                    break; // it finished between the look and the cancel: catch the next one
+                                }
                             }
                         }
                     }
