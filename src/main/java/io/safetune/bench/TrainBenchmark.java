@@ -21,16 +21,29 @@ import java.util.List;
 import java.util.Random;
 
 /**
- * The training-step benchmark of the model stack: a tiny Llama (d=128, 4 layers, 4 heads, FFN 384,
- * vocab 512), sequences of 64 tokens, batch 16, LoRA r=8 on q_proj and v_proj, through the real
- * {@link Trainer} (forward, masked loss, backward, clipping, AdamW). Reports the median step time
- * over steps 10–50, tokens per second, and the resident set size at steps 10 and the last step, to
- * show that native memory stays flat.
+ * The training-step benchmarks of the model stack, through the real {@link Trainer} (forward, masked
+ * loss, backward, clipping, AdamW). {@link Mode#LORA}: a tiny Llama (d=128, 4 layers, 4 heads, FFN 384,
+ * vocab 512), sequences of 64 tokens, batch 16, LoRA r=8 on q_proj and v_proj (anchor:
+ * shared/bench/train_peft.py). {@link Mode#FULL}: every weight of the micro-world's base shape (d=128,
+ * 4 layers, 4 heads, FFN 344, vocab 374), batch 64 × 48 tokens, AdamW 2e-3 without weight decay,
+ * clipping at 1.0, loss on every token (anchor: shared/bench/train_full_torch.py). Reports the median
+ * step time over steps 10–50, tokens per second, and the resident set size at steps 10 and the last
+ * step, to show that native memory stays flat.
  *
  * @param steps       steps to run (≥ 50; 200 by default)
- * @param loraDropout dropout on the adapters' input (0.05 by default; libtorch's CPU dropout costs ~1 ms a call here)
+ * @param loraDropout dropout on the adapters' input (LORA; 0.05 by default; libtorch's CPU dropout costs ~1 ms a call here)
+ * @param profile     where to write libtorch's operator profile (a Chrome trace) of steps 51–60, after the
+ *                    timed window; null: none
  */
-public record TrainBenchmark(int steps, int seqLen, int batch, double loraDropout, Device device) {
+public record TrainBenchmark(Mode mode, int steps, int seqLen, int batch, double loraDropout, Device device, Path profile) {
+
+    /** What is trained. */
+    public enum Mode {
+        /** A LoRA adapter on q_proj and v_proj of the LoRA benchmark's model. */
+        LORA,
+        /** Every weight of the micro-world's base model, as its pretraining stage does. */
+        FULL
+    }
 
     /** What one run measured. */
     public record Result(double medianStepMs, double tokensPerSecond, long rssStep10Bytes, long rssLastBytes,
@@ -50,33 +63,55 @@ public record TrainBenchmark(int steps, int seqLen, int batch, double loraDropou
     }
 
     public TrainBenchmark {
+        if (mode == null) {
+            throw new IllegalArgumentException("mode: missing");
+        }
         if (steps < 50) {
             throw new IllegalArgumentException("steps: at least 50 (the median is over steps 10-50), got " + steps);
+        }
+        if (profile != null && steps < 60) {
+            throw new IllegalArgumentException("steps: at least 60 with a profile (it records steps 51-60), got " + steps);
         }
     }
 
     public static TrainBenchmark standard() {
-        return new TrainBenchmark(200, 64, 16, 0.05, Device.cpu());
+        return new TrainBenchmark(Mode.LORA, 200, 64, 16, 0.05, Device.cpu(), null);
+    }
+
+    /** The full fine-tuning step at the micro-world's base shape: batch 64 × 48 tokens. */
+    public static TrainBenchmark full(int steps, Device device, Path profile) {
+        return new TrainBenchmark(Mode.FULL, steps, 48, 64, 0, device, profile);
     }
 
     public Result run() {
-        ModelConfig config = ModelConfig.llama(512, 128, 384, 4, 4, 4);
+        boolean lora = mode == Mode.LORA;
+        ModelConfig config = lora ? ModelConfig.llama(512, 128, 384, 4, 4, 4) : ModelConfig.llama(374, 128, 344, 4, 4, 4);
+        int vocab = lora ? 512 : 374;
         Random rng = new Random(0);
         List<TrainingExample> data = new ArrayList<>();
         for (int i = 0; i < batch * 8; i++) {
-            int[] prompt = new int[seqLen / 2];
-            int[] response = new int[seqLen - seqLen / 2];
-            Arrays.setAll(prompt, k -> rng.nextInt(512));
-            Arrays.setAll(response, k -> rng.nextInt(512));
+            int[] prompt = new int[lora ? seqLen / 2 : 0]; // FULL: the loss on every token, as the anchor's labels = ids
+            int[] response = new int[seqLen - prompt.length];
+            Arrays.setAll(prompt, k -> rng.nextInt(vocab));
+            Arrays.setAll(response, k -> rng.nextInt(vocab));
             data.add(new TrainingExample(prompt, response));
         }
-        TrainConfig tc = TrainConfig.builder().learningRate(1e-3).batchSize(batch).maxSteps(steps).seed(0)
-                .maxLength(seqLen).build();
+        TrainConfig tc = lora ? TrainConfig.builder().learningRate(1e-3).batchSize(batch).maxSteps(steps).seed(0).maxLength(seqLen).build()
+                : TrainConfig.builder().learningRate(2e-3).weightDecay(0).maxGradNorm(1.0).batchSize(batch).maxSteps(steps).seed(0)
+                        .maxLength(seqLen).build();
         long[] ns = new long[steps + 1];
         long[] rss = new long[steps + 1];
         try (CausalLM model = CausalLM.initialize(config, 0, device);
-                LoraAdapter adapter = LoraAdapter.inject(model, LoraConfig.qv(8, 16).withDropout(loraDropout), 0);
-                Trainer trainer = new Trainer(model, tc)) {
+                LoraAdapter adapter = lora ? LoraAdapter.inject(model, LoraConfig.qv(8, 16).withDropout(loraDropout), 0) : null) {
+            if (!lora) {
+                model.unfreezeAll();
+            }
+            return measure(model, tc, data, ns, rss);
+        }
+    }
+
+    private Result measure(CausalLM model, TrainConfig tc, List<TrainingExample> data, long[] ns, long[] rss) {
+        try (Trainer trainer = new Trainer(model, tc)) {
             long[] last = {System.nanoTime()};
             double[] tokensPerSecond = {0};
             var result = trainer.fit(data, new TrainListener() {
@@ -87,6 +122,11 @@ public record TrainBenchmark(int steps, int seqLen, int batch, double loraDropou
                     ns[s] = now - last[0];
                     rss[s] = residentSetBytes();
                     tokensPerSecond[0] = e.tokensPerSecond();
+                    if (profile != null && s == 50) {
+                        ai.djl.pytorch.jni.JniUtils.startProfile(false, true, false);
+                    } else if (profile != null && s == 60) {
+                        ai.djl.pytorch.jni.JniUtils.stopProfile(profile.toAbsolutePath().toString());
+                    }
                     last[0] = System.nanoTime();
                 }
             });

@@ -32,7 +32,8 @@ final class BenchCommand implements Runnable {
     @Command(name = "train", mixinStandardHelpOptions = true,
             description = {"LoRA training step of a tiny Llama (d=128, 4 layers, 4 heads, FFN 384, vocab 512,",
                 "seq 64, batch 16, r=8 on q and v): ms per step (median of steps 10-50), tokens/s,",
-                "RSS at step 10 and at the last step."})
+                "RSS at step 10 and at the last step. --full: the full fine-tuning step at the micro-world's",
+                "base shape (d=128, 4 layers, FFN 344, vocab 374, batch 64 x 48, AdamW 2e-3, clipping 1.0)."})
     static final class Train implements Callable<Integer> {
 
         @Option(names = "--steps", defaultValue = "200", description = "default ${DEFAULT-VALUE}")
@@ -44,6 +45,12 @@ final class BenchCommand implements Runnable {
         @Option(names = "--lora-dropout", defaultValue = "0.05", description = "default ${DEFAULT-VALUE}")
         double dropout;
 
+        @Option(names = "--profile", paramLabel = "FILE", description = "also write libtorch's operator profile of steps 51-60 (Chrome trace JSON)")
+        Path profile;
+
+        @Option(names = "--full", description = "every weight at the micro-world's base shape instead of LoRA (anchor: train_full_torch.py)")
+        boolean full;
+
         @Mixin
         DeviceOption device;
 
@@ -51,8 +58,11 @@ final class BenchCommand implements Runnable {
         public Integer call() {
             ai.djl.engine.Engine.getInstance(); // load libtorch before setting its thread count
             ai.djl.pytorch.jni.JniUtils.setNumThreads(threads);
-            TrainBenchmark.Result r = new TrainBenchmark(steps, 64, 16, dropout, device.get()).run();
-            System.out.println("threads: " + threads + ", device: " + device.device + ", lora dropout: " + dropout);
+            TrainBenchmark b = full ? TrainBenchmark.full(steps, device.get(), profile)
+                    : new TrainBenchmark(TrainBenchmark.Mode.LORA, steps, 64, 16, dropout, device.get(), profile);
+            TrainBenchmark.Result r = b.run();
+            System.out.println("threads: " + threads + ", device: " + device.device
+                    + (full ? ", full fine-tuning (batch 64 x 48)" : ", lora dropout: " + dropout));
             System.out.println(r);
             return 0;
         }
