@@ -131,53 +131,14 @@ public final class Story {
         return results;
     }
 
-    /**
-     * One piece of the story that can run on its own (a grid task): the base model of a seed, an
-     * aligned model (one per align filler and seed), or a cell: one combination's fine-tune at one p and
-     * its post-process, on one seed. {@link #run} is every unit in {@link #units} order, and what a
-     * unit makes is exactly the stages {@link #run} reads for its rows.
-     *
-     * @param id          unique in the experiment, safe as a file name: "base-s0", "aligned-s0" (or "aligned-&lt;align defence&gt;-s0"), "cell-&lt;combination&gt;-p0.100-s0"
-     * @param p           the cell's harmful fraction (null for base and aligned units)
-     * @param combination the combination of an aligned unit (its first with that align filler) or a cell
-     * @param needs       the units whose stages this one builds on
-     */
-    public record Unit(String id, Kind kind, long seed, Double p, Combination combination, List<String> needs) {
-        public Unit {
-            if (id == null || id.isBlank()) {
-                throw new IllegalArgumentException("id: missing");
-            }
-            if (kind == null || combination == null) {
-                throw new IllegalArgumentException(id + ": " + (kind == null ? "kind" : "combination") + " missing");
-            }
-            if ((kind == Kind.CELL) != (p != null)) {
-                throw new IllegalArgumentException(id + ": p must be given for a cell and only for a cell");
-            }
-            needs = List.copyOf(needs);
-        }
-
-        /** What a unit makes. */
-        public enum Kind { BASE, ALIGNED, CELL }
-
-        /** How the plan shows it: "aligned model by &lt;defence&gt;, seed 0", "&lt;combination&gt; at p = 0.10, seed 0". */
-        public String describe() {
-            return switch (kind) {
-                case BASE -> "base model, seed " + seed;
-                case ALIGNED -> combination.defended(Slot.ALIGN) ? "aligned model by " + combination.labelUpTo(Slot.ALIGN)
-                        + ", seed " + seed : "aligned model, seed " + seed;
-                case CELL -> String.format(Locale.ROOT, "%s at p = %.2f, seed %d", combination.label(), p, seed);
-            };
-        }
-    }
-
     /** The experiment's units in dependency order: per seed its base, then each aligned model, then every cell. */
-    public List<Unit> units() {
-        List<Unit> shared = new ArrayList<>();
-        List<Unit> cells = new ArrayList<>();
+    public List<StoryUnit> units() {
+        List<StoryUnit> shared = new ArrayList<>();
+        List<StoryUnit> cells = new ArrayList<>();
         for (long seed : config.seeds()) {
             String baseId = "base-s" + seed;
             if (source.scoresBase()) {
-                shared.add(new Unit(baseId, Unit.Kind.BASE, seed, null, Combination.NONE, List.of()));
+                shared.add(new StoryUnit(baseId, StoryUnit.Kind.BASE, seed, null, Combination.NONE, List.of()));
             }
             Map<String, String> alignedIds = new LinkedHashMap<>();
             for (Combination c : config.combinations()) {
@@ -186,28 +147,28 @@ public final class Story {
                 if (alignedId == null) {
                     alignedId = fileSafe(label.equals("none") ? "aligned-s" + seed : "aligned-" + label + "-s" + seed);
                     alignedIds.put(label, alignedId);
-                    shared.add(new Unit(alignedId, Unit.Kind.ALIGNED, seed, null, c,
+                    shared.add(new StoryUnit(alignedId, StoryUnit.Kind.ALIGNED, seed, null, c,
                             source.scoresBase() ? List.of(baseId) : List.of()));
                 }
                 for (double p : config.fractions()) {
                     if (c.runsOn(p)) {
                         String id = fileSafe("cell-" + c.label() + String.format(Locale.ROOT, "-p%.3f-s%d", p, seed));
-                        cells.add(new Unit(id, Unit.Kind.CELL, seed, p, c, List.of(alignedId)));
+                        cells.add(new StoryUnit(id, StoryUnit.Kind.CELL, seed, p, c, List.of(alignedId)));
                     }
                 }
             }
         }
-        List<Unit> all = new ArrayList<>(shared);
+        List<StoryUnit> all = new ArrayList<>(shared);
         all.addAll(cells);
-        if (all.stream().map(Unit::id).distinct().count() != all.size()) {
+        if (all.stream().map(StoryUnit::id).distinct().count() != all.size()) {
             throw new IllegalArgumentException("defences: two combinations' labels give the same unit name once made file-safe "
-                    + "(name one of them): " + all.stream().map(Unit::id).toList());
+                    + "(name one of them): " + all.stream().map(StoryUnit::id).toList());
         }
         return all;
     }
 
     /** Makes every stage of {@code unit} (reusing finished ones) and returns the rows it contributes to results.json. */
-    public List<Results.Row> make(Unit unit) {
+    public List<Results.Row> make(StoryUnit unit) {
         Collected c = new Collected();
         out.println("== " + unit.id() + ": " + unit.describe());
         switch (unit.kind()) {

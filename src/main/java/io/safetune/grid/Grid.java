@@ -5,6 +5,7 @@ import io.safetune.experiment.ExperimentConfig;
 import io.safetune.experiment.Results;
 import io.safetune.experiment.StageStore;
 import io.safetune.experiment.Story;
+import io.safetune.experiment.StoryUnit;
 
 import java.io.File;
 import java.io.IOException;
@@ -42,8 +43,16 @@ public final class Grid {
 
     /** The units of {@code config} in dependency order, as {@code grid plan} prints them. */
     public static Plan plan(ExperimentConfig config, Path runs) {
-        Story story = Story.gathering(config, runs, new PrintStream(OutputStream.nullOutputStream())); // writes nothing
+        return plan(config, readOnlyStory(config, runs));
+    }
+
+    private static Plan plan(ExperimentConfig config, Story story) {
         return new Plan(config.name(), StageStore.hash(config), story.units().stream().map(Plan.Entry::of).toList());
+    }
+
+    /** The story over the experiment's stages that reads and writes nothing else (the plan, done-ness). */
+    private static Story readOnlyStory(ExperimentConfig config, Path runs) {
+        return Story.gathering(config, runs, new PrintStream(OutputStream.nullOutputStream()));
     }
 
     /** Where a submission's jobs go. */
@@ -99,10 +108,10 @@ public final class Grid {
         // the config as tasks will read it, and the plan from that very file
         io.safetune.checkpoint.AtomicFiles.writeString(grid.config(), config.toJson());
         ExperimentConfig frozen = ExperimentConfig.load(grid.config());
-        Plan plan = plan(frozen, runs);
+        Story check = readOnlyStory(frozen, runs);
+        Plan plan = plan(frozen, check);
         grid.writePlan(plan);
 
-        Story check = Story.gathering(frozen, runs, new PrintStream(OutputStream.nullOutputStream()));
         List<String> shared = toDo(grid, plan, Phase.SHARED, check);
         List<String> cells = toDo(grid, plan, Phase.CELLS, check);
         if (shared.isEmpty() && cells.isEmpty() && done(grid, plan, Plan.GATHER)
@@ -111,8 +120,10 @@ public final class Grid {
             return 0;
         }
         // the states of what runs again go: status then shows the new jobs, not an earlier attempt's end
-        java.util.stream.Stream.concat(java.util.stream.Stream.concat(shared.stream(), cells.stream()), java.util.stream.Stream.of(Plan.GATHER))
-                .forEach(grid::clearState);
+        List<String> again = new ArrayList<>(shared);
+        again.addAll(cells);
+        again.add(Plan.GATHER);
+        again.forEach(grid::clearState);
         SlurmOptions options = target instanceof ToSlurm s ? s.options()
                 : target instanceof DryRun d ? d.options() : ((ToLocal) target).options();
         try {
@@ -173,11 +184,11 @@ public final class Grid {
      * or keyed otherwise on this machine, makes its unit run again).
      */
     private static List<String> toDo(GridFolder grid, Plan plan, Phase phase, Story check) {
-        List<Story.Unit> units = check.units();
+        List<StoryUnit> units = check.units();
         return plan.of(phase).stream().map(Plan.Entry::id).filter(u -> !done(grid, plan, u) || !stagesThere(check, units, u)).toList();
     }
 
-    private static boolean stagesThere(Story check, List<Story.Unit> units, String id) {
+    private static boolean stagesThere(Story check, List<StoryUnit> units, String id) {
         try {
             check.make(units.stream().filter(u -> u.id().equals(id)).findFirst().orElseThrow());
             return true;
@@ -213,7 +224,7 @@ public final class Grid {
             ExperimentConfig c = config(grid, plan);
             engine.run();
             Story story = new Story(c, grid.runsRoot(), false, out);
-            Story.Unit unit = story.units().stream().filter(u -> u.id().equals(unitId)).findFirst().orElseThrow(
+            StoryUnit unit = story.units().stream().filter(u -> u.id().equals(unitId)).findFirst().orElseThrow(
                     () -> new IllegalStateException("the story of " + grid.config() + " has no unit " + unitId));
             story.make(unit);
             return null;

@@ -1,6 +1,7 @@
 package io.safetune.grid;
 
 import io.safetune.experiment.Story;
+import io.safetune.experiment.StoryUnit;
 
 import java.util.List;
 
@@ -31,16 +32,16 @@ public record Plan(String name, String hash, List<Entry> units) {
      * @param combination the combination's label (an aligned unit's: its label up to the align slot)
      * @param fineTune    a cell's label up to the fine-tune slot: cells with equal (seed, p, fineTune) share one fine-tune
      */
-    public record Entry(String id, Phase phase, Story.Unit.Kind kind, long seed, Double p, String combination, String fineTune,
+    public record Entry(String id, Phase phase, StoryUnit.Kind kind, long seed, Double p, String combination, String fineTune,
             List<String> needs, String what) {
         public Entry {
             needs = List.copyOf(needs);
         }
 
-        static Entry of(Story.Unit u) {
-            String label = u.kind() == Story.Unit.Kind.CELL ? u.combination().label()
+        static Entry of(StoryUnit u) {
+            String label = u.kind() == StoryUnit.Kind.CELL ? u.combination().label()
                     : u.combination().labelUpTo(io.safetune.method.Slot.ALIGN);
-            boolean cell = u.kind() == Story.Unit.Kind.CELL;
+            boolean cell = u.kind() == StoryUnit.Kind.CELL;
             return new Entry(u.id(), cell ? Phase.CELLS : Phase.SHARED, u.kind(), u.seed(), u.p(), label,
                     cell ? u.combination().labelUpTo(io.safetune.method.Slot.FINE_TUNE) : null, u.needs(), u.describe());
         }
