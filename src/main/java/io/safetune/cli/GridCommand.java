@@ -24,9 +24,9 @@ import java.util.concurrent.Callable;
 import java.util.stream.Stream;
 
 @Command(name = "grid", mixinStandardHelpOptions = true,
-        description = {"An experiment's grid on a cluster: one Slurm job-array task per cell (defence × p × seed), the shared",
-            "stages (base and aligned models) before them, a gather job after them that writes results.json and report.html.",
-            "The stage cache on a shared filesystem is the only coordination. --local N runs the same scripts here (docs/grid.md)."},
+        description = "An experiment's grid on a cluster: one Slurm job-array task per cell (defence × p × seed), the shared "
+            + "stages (base and aligned models) before them, a gather job after them that writes results.json and report.html. "
+            + "The stage cache on a shared filesystem is the only coordination. --local N runs the same scripts here (docs/grid.md).",
         subcommands = {GridCommand.PlanCommand.class, GridCommand.Submit.class, GridCommand.Status.class, GridCommand.Task.class,
             GridCommand.Gather.class})
 final class GridCommand implements Runnable {
@@ -96,9 +96,9 @@ final class GridCommand implements Runnable {
     }
 
     @Command(name = "submit", mixinStandardHelpOptions = true,
-            description = {"Writes the grid's job scripts and submits them with sbatch: one array for the shared stages, one for",
-                "the cells (after the first), one gather job (after the cells). Units already done under the same config are",
-                "skipped, so submitting again reruns what failed. --dry-run writes without submitting; --local N runs here."})
+            description = "Writes the grid's job scripts and submits them with sbatch: one array for the shared stages, one for "
+                + "the cells (after the first), one gather job (after the cells). Units already done under the same config are "
+                + "skipped, so submitting again reruns what failed. --dry-run writes without submitting; --local N runs here.")
     static final class Submit implements Callable<Integer> {
         @Mixin
         Experiment experiment;
