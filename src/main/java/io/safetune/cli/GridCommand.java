@@ -1,6 +1,5 @@
 package io.safetune.cli;
 
-import io.safetune.experiment.ExperimentConfig;
 import io.safetune.experiment.Results;
 import io.safetune.grid.Grid;
 import io.safetune.grid.GridFolder;
@@ -39,38 +38,11 @@ final class GridCommand implements Runnable {
         spec.commandLine().usage(System.out);
     }
 
-    /** The experiment file and the command line's overrides, as reproduce takes them. */
-    static final class Experiment {
-        @Option(names = "--config", paramLabel = "FILE", description = "experiment file (.json, .yaml); default: the built-in default")
-        Path config;
-
-        @Option(names = "--name", paramLabel = "NAME", description = "run name (overrides the config's)")
-        String name;
-
-        @Option(names = "--seeds", split = ",", paramLabel = "S", description = "seeds (override the config's), e.g. 0,1,2")
-        List<Long> seeds;
-
-        @Option(names = "--data-dir", paramLabel = "DIR", description = "real-data experiments: where the data files are (overrides real.dataDir)")
-        Path dataDir;
-
-        ExperimentConfig load() {
-            ExperimentConfig c = config == null ? ExperimentConfig.defaults() : ExperimentConfig.load(config);
-            c = c.withNameAndSeeds(name, seeds);
-            if (dataDir != null) {
-                if (c.real() == null) {
-                    throw new IllegalArgumentException("--data-dir applies to real-data experiments only (the config has no 'real' section)");
-                }
-                c = c.withReal(c.real().withDataDir(dataDir.toAbsolutePath().toString()));
-            }
-            return c;
-        }
-    }
-
     @Command(name = "plan", mixinStandardHelpOptions = true,
             description = "Lists the cells of an experiment and the shared stages they depend on, in dependency order.")
     static final class PlanCommand implements Callable<Integer> {
         @Mixin
-        Experiment experiment;
+        ExperimentOptions experiment;
 
         @Option(names = "--runs", defaultValue = "runs", paramLabel = "DIR", description = "where runs go (default ${DEFAULT-VALUE})")
         Path runs;
@@ -101,7 +73,7 @@ final class GridCommand implements Runnable {
                 + "skipped, so submitting again reruns what failed. --dry-run writes without submitting; --local N runs here.")
     static final class Submit implements Callable<Integer> {
         @Mixin
-        Experiment experiment;
+        ExperimentOptions experiment;
 
         @Option(names = "--runs", defaultValue = "runs", paramLabel = "DIR",
                 description = "where runs go, on a filesystem every node sees (default ${DEFAULT-VALUE})")

@@ -5,10 +5,10 @@ import io.safetune.experiment.Results;
 import io.safetune.experiment.Story;
 
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 import java.nio.file.Path;
-import java.util.List;
 import java.util.concurrent.Callable;
 
 @Command(name = "reproduce", mixinStandardHelpOptions = true,
@@ -21,27 +21,14 @@ import java.util.concurrent.Callable;
             "A config with a `real:` section runs the attack on a real checkpoint and real datasets instead (docs/configuration.md)."})
 final class ReproduceCommand implements Callable<Integer> {
 
-    @Option(names = "--config", paramLabel = "FILE", description = "experiment file (.json, .yaml); default: the built-in default")
-    Path config;
+    @Mixin
+    ExperimentOptions experiment;
 
     @Option(names = "--runs", defaultValue = "runs", paramLabel = "DIR", description = "where runs go (default ${DEFAULT-VALUE})")
     Path runs;
 
-    @Option(names = "--name", paramLabel = "NAME", description = "run name (overrides the config's)")
-    String name;
-
-    @Option(names = "--seeds", split = ",", paramLabel = "S", description = "seeds (override the config's), e.g. 0,1,2")
-    List<Long> seeds;
-
     @Option(names = "--fresh", description = "redo every stage")
     boolean fresh;
-
-    @Option(names = "--data-dir", paramLabel = "DIR",
-            description = "real-data experiments: where the data files are (overrides real.dataDir; default $SAFETUNE_DATA_DIR, else ~/.safetune/data)")
-    Path dataDir;
-
-    @Option(names = "--allow-unpinned", description = "real-data experiments: read data files whose manifest pins no sha256 (prints it to pin)")
-    boolean allowUnpinned;
 
     @Option(names = "--threads", defaultValue = "2", description = "libtorch intra-op threads (default ${DEFAULT-VALUE})")
     int threads;
@@ -57,16 +44,7 @@ final class ReproduceCommand implements Callable<Integer> {
     public Integer call() {
         ai.djl.engine.Engine.getInstance();
         ai.djl.pytorch.jni.JniUtils.setNumThreads(threads);
-        ExperimentConfig c = config == null ? ExperimentConfig.defaults() : ExperimentConfig.load(config);
-        c = c.withNameAndSeeds(name, seeds);
-        if (dataDir != null || allowUnpinned) {
-            if (c.real() == null) {
-                throw new IllegalArgumentException("--data-dir and --allow-unpinned apply to real-data experiments only "
-                        + "(the config has no 'real' section)");
-            }
-            c = c.withReal(c.real().withDataDir(dataDir == null ? null : dataDir.toString())
-                    .withAllowUnpinned(c.real().allowUnpinned() || allowUnpinned));
-        }
+        ExperimentConfig c = experiment.load();
         Story story = new Story(c, runs, fresh, System.out);
         Results r = story.run();
         long met = r.targets().stream().filter(t -> t.met()).count();
