@@ -20,8 +20,9 @@ import java.util.List;
  * v_proj, 4096 × 4096 BF16, base and aligned, and an r = 8 adapter: 4.3 GB), then runs
  * {@link SafeLora#apply} and {@link DenseSafeLora} each in its own child JVM, so that each one's peak
  * resident memory (VmHWM, JVM and native memory and mapped file pages together) is its own, and
- * compares what they wrote. Targets for ours: ≤ {@value #MAX_SECONDS} s wall, ≤ 1.5 GB peak RSS, the
- * dense algorithm's selection and its B's within {@value #B_TOLERANCE} relative.
+ * compares what they wrote. Targets for ours (issue #16, at 7B's shapes on 2 cores): ≤ {@value #MAX_SECONDS} s
+ * wall, JVM start included, ≤ 0.5 GB peak RSS, the dense algorithm's selection and its B's within
+ * {@value #B_TOLERANCE} relative.
  *
  * @param layers decoder layers (q_proj and v_proj each)
  * @param dim    d_out = d_in of each weight
@@ -32,8 +33,8 @@ import java.util.List;
  */
 public record SafeLoraBenchmark(int layers, int dim, int rank, SafeLoraConfig config, long seed, String heap) {
 
-    public static final int MAX_SECONDS = 30;
-    public static final long MAX_RSS_BYTES = 1_500_000_000L;
+    public static final int MAX_SECONDS = 4;
+    public static final long MAX_RSS_BYTES = 500_000_000L;
     public static final double B_TOLERANCE = 1e-4;
 
     static final String RUN_REPORT = "bench-run.json";

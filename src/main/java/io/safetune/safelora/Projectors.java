@@ -9,6 +9,9 @@ import io.safetune.linalg.DenseAlgebra;
  */
 final class Projectors {
 
+    /** Rows of V per update of (Vᵀ B)ᵀ in the plain projector's first pass. */
+    private static final int ROWS_PER_UPDATE = 4;
+
     /** Machine epsilon of double, for the rank tolerance of the exact projector. */
     private static final double EPS = Math.ulp(1.0);
 
@@ -28,6 +31,15 @@ final class Projectors {
     @FunctionalInterface
     interface Rows {
         void read(int i, double[] row);
+
+        /** {@link #read}, and {@code ss} plus the row's squares added in column order (a reader may fuse the two). */
+        default double readSquares(int i, double[] row, double ss) {
+            read(i, row);
+            for (double x : row) {
+                ss += x * x;
+            }
+            return ss;
+        }
     }
 
     /** C·B = V (Vᵀ B) / ‖V‖_F of a V held in memory; see {@link #plain(Rows, int, int, double[], int, boolean)}. */
@@ -37,24 +49,44 @@ final class Projectors {
 
     /**
      * C·B = V (Vᵀ B) / ‖V‖_F: 2·d_out·d_in·r flops in two passes over V's rows (Vᵀ B and ‖V‖_F, then
-     * V·(VᵀB)), d_in·r + d_in extra doubles; null when V = 0. Every sum runs in row order, then column
-     * order, so the result does not depend on how V is stored.
+     * V·(VᵀB)), d_in·r + 5·d_in extra doubles; null when V = 0. Every sum runs in row order, then column
+     * order, so the result does not depend on how V is stored or read.
      */
     static double[] plain(Rows v, int dOut, int dIn, double[] b, int r, boolean fp32) {
         double[] row = new double[dIn];
-        // pass 1: (Vᵀ B)ᵀ, r × d_in, so the inner loop runs along a row of V (and vectorises)
+        // pass 1: (Vᵀ B)ᵀ, r × d_in, so the inner loop runs along a row of V (and vectorises). Four rows
+        // at a time: t + x0·b0 + x1·b1 + … is evaluated left to right, so each element gets the same
+        // sums in the same order as row by row, with a quarter of the loads and stores of t.
+        double[][] block = new double[ROWS_PER_UPDATE][dIn];
         double[][] vtbT = new double[r][dIn];
         double ss = 0;
-        for (int i = 0; i < dOut; i++) {
-            v.read(i, row);
-            for (int j = 0; j < dIn; j++) {
-                ss += row[j] * row[j];
+        for (int i0 = 0; i0 < dOut; i0 += ROWS_PER_UPDATE) {
+            int n = Math.min(ROWS_PER_UPDATE, dOut - i0);
+            for (int k = 0; k < n; k++) {
+                ss = v.readSquares(i0 + k, block[k], ss);
             }
             for (int c = 0; c < r; c++) {
-                double bic = b[i * r + c];
                 double[] t = vtbT[c];
-                for (int j = 0; j < dIn; j++) {
-                    t[j] += row[j] * bic;
+                if (n == ROWS_PER_UPDATE) {
+                    double[] x0 = block[0];
+                    double[] x1 = block[1];
+                    double[] x2 = block[2];
+                    double[] x3 = block[3];
+                    double b0 = b[i0 * r + c];
+                    double b1 = b[(i0 + 1) * r + c];
+                    double b2 = b[(i0 + 2) * r + c];
+                    double b3 = b[(i0 + 3) * r + c];
+                    for (int j = 0; j < dIn; j++) {
+                        t[j] = t[j] + x0[j] * b0 + x1[j] * b1 + x2[j] * b2 + x3[j] * b3;
+                    }
+                } else {
+                    for (int k = 0; k < n; k++) {
+                        double[] x = block[k];
+                        double bic = b[(i0 + k) * r + c];
+                        for (int j = 0; j < dIn; j++) {
+                            t[j] += x[j] * bic;
+                        }
+                    }
                 }
             }
         }

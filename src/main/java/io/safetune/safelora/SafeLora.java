@@ -9,14 +9,7 @@ import io.safetune.checkpoint.TensorStore;
 import io.safetune.safelora.SafeLoraResult.Status;
 import io.safetune.safelora.SafeLoraResult.WeightResult;
 
-import java.io.IOException;
-import java.nio.ByteBuffer;
-import java.nio.ByteOrder;
-import java.nio.FloatBuffer;
-import java.nio.ShortBuffer;
-import java.nio.channels.FileChannel;
 import java.nio.file.Path;
-import java.nio.file.StandardOpenOption;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Comparator;
@@ -24,6 +17,8 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.OptionalDouble;
+import java.util.concurrent.ArrayBlockingQueue;
+import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
@@ -37,11 +32,12 @@ import java.util.regex.Pattern;
  * time (any checkpoint dtype, computed in double), the d_out × d_out matrix C = V Vᵀ / ‖V‖_F is never
  * formed (C·B = V (Vᵀ B) / ‖V‖_F, d_out × r), and cos(flatten(C·B·A), flatten(B·A)) comes from r × r
  * Gram matrices: ⟨X A, Y A⟩_F = trace(Xᵀ Y · A Aᵀ). The LoRA scaling s cancels in the cosine. Selected
- * weights get B ← C·B; A is unchanged. With the plain projector V is read row by row, twice, and never
- * held; weights are analysed in parallel, one per core, and peak memory is a few blocks of rows per
- * core plus C·B (d_out × r doubles) of every weight with a defined cosine: 0.2 GB peak RSS and 6–14 s
- * on 2 cores for 7B's q/v weights ({@code safetune bench safelora}). The exact projector holds two
- * double copies of one weight.
+ * weights get B ← C·B; A is unchanged. With the plain projector V is computed row by row in two passes
+ * from the two weights' file bytes, each read once and kept in a per-core buffer between the passes
+ * ({@link DeltaRows}); weights are analysed in parallel, one per core, and peak memory is that buffer
+ * per core plus C·B (d_out × r doubles) of every weight with a defined cosine
+ * ({@code safetune bench safelora} measures 7B's q/v weights). The exact projector holds two double
+ * copies of one weight.
  *
  * <p>Undefined cosines (V = 0, or B·A = 0) are reported as such and never projected. A weight with
  * C·B·A = 0 but B·A ≠ 0 (the update orthogonal to V's column space) gets cosine 0, as torch's
@@ -62,7 +58,7 @@ public final class SafeLora {
     }
 
     /** One adapted weight: the adapter's keys and the shapes they were checked against. */
-    private record Target(String module, String weight, String keyA, String keyB, int layer, int dOut, int dIn, int r) {
+    record Target(String module, String weight, String keyA, String keyB, int layer, int dOut, int dIn, int r) {
     }
 
     /** The analysis of one weight; {@code cb} is C·B (null when the cosine is undefined). */
@@ -223,8 +219,8 @@ public final class SafeLora {
 
     /**
      * Step 1-3 for every weight, in order. With the plain projector the weights are analysed on as many
-     * threads as there are cores: each needs O((d_out + d_in)·r) memory and its result does not depend
-     * on the thread count. The exact projector holds two d_out × d_in double copies per weight, so it
+     * threads as there are cores: each keeps one weight's bytes (DeltaRows.Scratch, reused) and
+     * O((d_out + d_in)·r) doubles, and its result does not depend on the thread count. The exact projector holds two d_out × d_in double copies per weight, so it
      * runs one weight at a time.
      */
     private static List<Analysis> analyzeAll(List<Target> targets, TensorStore adapter, TensorStore base,
@@ -233,10 +229,16 @@ public final class SafeLora {
                 ? Math.min(Runtime.getRuntime().availableProcessors(), targets.size()) : 1;
         List<Analysis> analyses = new ArrayList<>();
         if (threads <= 1) {
+            DeltaRows.Scratch scratch = new DeltaRows.Scratch();
             for (Target t : targets) {
-                analyses.add(analyze(t, adapter, base, aligned, projector, fp32));
+                analyses.add(analyze(t, adapter, base, aligned, projector, fp32, scratch));
             }
             return analyses;
+        }
+        // one scratch per worker: a task takes a free one and gives it back, so at most `threads` exist
+        BlockingQueue<DeltaRows.Scratch> scratches = new ArrayBlockingQueue<>(threads);
+        for (int i = 0; i < threads; i++) {
+            scratches.add(new DeltaRows.Scratch());
         }
         ExecutorService pool = Executors.newFixedThreadPool(threads, task -> {
             Thread th = new Thread(task, "safelora-analyze");
@@ -246,7 +248,14 @@ public final class SafeLora {
         try {
             List<Future<Analysis>> futures = new ArrayList<>();
             for (Target t : targets) {
-                futures.add(pool.submit(() -> analyze(t, adapter, base, aligned, projector, fp32)));
+                futures.add(pool.submit(() -> {
+                    DeltaRows.Scratch scratch = scratches.take();
+                    try {
+                        return analyze(t, adapter, base, aligned, projector, fp32, scratch);
+                    } finally {
+                        scratches.add(scratch);
+                    }
+                }));
             }
             for (Future<Analysis> f : futures) {
                 analyses.add(f.get());
@@ -267,7 +276,7 @@ public final class SafeLora {
 
     /** Step 1-3 of the method for one weight: V, C·B and the cosine. */
     private static Analysis analyze(Target t, TensorStore adapter, TensorStore base, TensorStore aligned,
-            SafeLoraConfig.Projector projector, boolean fp32) {
+            SafeLoraConfig.Projector projector, boolean fp32, DeltaRows.Scratch scratch) {
         double[] a = toDoubles(adapter.readFloats(t.keyA())); // r × d_in
         double[] b = toDoubles(adapter.readFloats(t.keyB())); // d_out × r
         double[] gA = Projectors.outerGram(a, t.r(), t.dIn(), fp32); // A Aᵀ, r × r
@@ -277,7 +286,7 @@ public final class SafeLora {
         }
         double[] cb; // C·B, d_out × r; null when V = 0
         if (projector == SafeLoraConfig.Projector.PLAIN) {
-            try (DeltaRows v = new DeltaRows(t, base, aligned, fp32)) {
+            try (DeltaRows v = new DeltaRows(t, base, aligned, fp32, scratch)) {
                 cb = Projectors.plain(v, t.dOut(), t.dIn(), b, t.r(), fp32);
             }
         } else {
@@ -293,166 +302,6 @@ public final class SafeLora {
         double cos = normCBA2 > 0 ? dot / Math.sqrt(normCBA2 * normBA2) : 0;
         cos = Math.max(-1, Math.min(1, cos));
         return new Analysis(t, Status.DEFINED, cos, cb, Math.sqrt(normBA2));
-    }
-
-    /** Rows of V = W_aligned − W_base in double (or rounded to float32), read on demand: V is never held. */
-    private static final class DeltaRows implements Projectors.Rows, AutoCloseable {
-        private final RowReader aligned;
-        private final RowReader base;
-        private final boolean fp32;
-        private final boolean bf16;
-        private final float[] wa;
-        private final float[] wb;
-        private final short[] ra;
-        private final short[] rb;
-
-        DeltaRows(Target t, TensorStore base, TensorStore aligned, boolean fp32) {
-            this.aligned = new RowReader(aligned, t.weight(), t.dOut(), t.dIn());
-            try {
-                this.base = new RowReader(base, t.weight(), t.dOut(), t.dIn());
-            } catch (RuntimeException e) {
-                this.aligned.close();
-                throw e;
-            }
-            this.fp32 = fp32;
-            this.bf16 = this.aligned.isBf16() && this.base.isBf16();
-            this.wa = new float[t.dIn()];
-            this.wb = new float[t.dIn()];
-            this.ra = new short[t.dIn()];
-            this.rb = new short[t.dIn()];
-        }
-
-        @Override
-        public void read(int i, double[] row) {
-            if (bf16) { // the common case (real checkpoints): widened and subtracted in one loop
-                aligned.bf16(i, ra);
-                base.bf16(i, rb);
-                for (int j = 0; j < row.length; j++) {
-                    // BF16 is the top half of a float32: widening is exact, and so is the difference in double
-                    double d = (double) Float.intBitsToFloat(ra[j] << 16) - (double) Float.intBitsToFloat(rb[j] << 16);
-                    row[j] = fp32 ? (float) d : d;
-                }
-                return;
-            }
-            aligned.floats(i, wa);
-            base.floats(i, wb);
-            for (int j = 0; j < row.length; j++) {
-                double d = (double) wa[j] - wb[j]; // exact in double for float inputs
-                row[j] = fp32 ? (float) d : d;
-            }
-        }
-
-        @Override
-        public void close() {
-            aligned.close();
-            base.close();
-        }
-    }
-
-    /**
-     * One d_out × d_in float tensor, row by row. BF16 and F32 are read a block of rows at a time with
-     * positional reads into a reused buffer; F16 and F64 are widened whole by {@link TensorStore#readFloats}.
-     * Not through a memory mapping: mapped pages count in the resident set until the mapping is
-     * garbage-collected (Java 17 cannot unmap), and this loop allocates so little that collections are
-     * rare: a model's worth of mappings piled up (3.4 GB peak RSS on 7B's q/v weights, against 0.2 GB).
-     */
-    private static final class RowReader implements AutoCloseable {
-        /** Bytes per read: 64 rows of 4096 BF16 values. */
-        private static final int BLOCK_BYTES = 1 << 19;
-
-        private final TensorInfo info;
-        private final int dOut;
-        private final int dIn;
-        private final float[] whole; // F16, F64
-        private final FileChannel channel; // BF16, F32
-        private final ByteBuffer block;
-        private final int rowsPerBlock;
-        private short[] raw;
-        private ShortBuffer shorts;
-        private FloatBuffer floats;
-        private int first = -1; // first row in the block
-
-        RowReader(TensorStore store, String name, int dOut, int dIn) {
-            this.info = store.info(name);
-            this.dOut = dOut;
-            this.dIn = dIn;
-            if (info.dtype() != DType.BF16 && info.dtype() != DType.F32) {
-                whole = store.readFloats(name);
-                channel = null;
-                block = null;
-                rowsPerBlock = 0;
-                return;
-            }
-            whole = null;
-            try {
-                channel = FileChannel.open(info.file(), StandardOpenOption.READ);
-            } catch (IOException e) {
-                throw new CheckpointException(info.file(), name, "cannot open: " + e.getMessage(), e);
-            }
-            int rowBytes = dIn * info.dtype().bytes();
-            rowsPerBlock = Math.max(1, Math.min(dOut, BLOCK_BYTES / rowBytes));
-            block = ByteBuffer.allocate(rowsPerBlock * rowBytes).order(ByteOrder.LITTLE_ENDIAN);
-        }
-
-        boolean isBf16() {
-            return info.dtype() == DType.BF16;
-        }
-
-        /** Row {@code i}'s BF16 bit patterns (BF16 tensors only). */
-        void bf16(int i, short[] row) {
-            load(i);
-            shorts.get((i - first) * dIn, row, 0, dIn);
-        }
-
-        /** Row {@code i} widened to float32. */
-        void floats(int i, float[] row) {
-            if (whole != null) {
-                System.arraycopy(whole, i * dIn, row, 0, dIn);
-            } else if (isBf16()) {
-                raw = raw != null ? raw : new short[dIn];
-                bf16(i, raw);
-                for (int j = 0; j < dIn; j++) {
-                    row[j] = Float.intBitsToFloat(raw[j] << 16);
-                }
-            } else {
-                load(i);
-                floats.get((i - first) * dIn, row, 0, dIn);
-            }
-        }
-
-        /** Makes the block hold row {@code i}: reads rows i, i+1, … (rows are asked for in order). */
-        private void load(int i) {
-            if (first >= 0 && i >= first && i < first + rowsPerBlock) {
-                return;
-            }
-            int rowBytes = dIn * info.dtype().bytes();
-            block.clear().limit(Math.min(rowsPerBlock, dOut - i) * rowBytes);
-            long pos = info.start() + (long) i * rowBytes;
-            try {
-                while (block.hasRemaining()) {
-                    if (channel.read(block, pos + block.position()) < 0) {
-                        throw new CheckpointException(info.file(), info.name(), "truncated file");
-                    }
-                }
-            } catch (IOException e) {
-                throw new CheckpointException(info.file(), info.name(), "cannot read tensor data: " + e.getMessage(), e);
-            }
-            block.flip();
-            shorts = block.asShortBuffer();
-            floats = block.asFloatBuffer();
-            first = i;
-        }
-
-        @Override
-        public void close() {
-            if (channel != null) {
-                try {
-                    channel.close();
-                } catch (IOException ignored) {
-                    // a read-only channel has nothing left to write
-                }
-            }
-        }
     }
 
     /**
