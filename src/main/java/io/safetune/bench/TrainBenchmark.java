@@ -46,21 +46,38 @@ public record TrainBenchmark(Mode mode, int steps, int seqLen, int batch, double
     }
 
     /** What one run measured. */
+    /**
+     * What one run measured. RSS is read after every step; it moves by tens of MB from one step to the
+     * next as libtorch frees and allocates, so beside the two single readings (steps 10 and N) the medians
+     * of the first and last {@value #RSS_WINDOW} steps (from step 10 on; fewer when N &lt; 210) say
+     * whether memory drifts.
+     */
     public record Result(double medianStepMs, double tokensPerSecond, long rssStep10Bytes, long rssLastBytes,
-            long rssPeakBytes, int lastStep, double finalLoss, List<Double> stepMs) {
+            long rssPeakBytes, long rssFirstWindowBytes, long rssLastWindowBytes, int window, int lastStep,
+            double finalLoss, List<Double> stepMs) {
 
         public double rssGrowth() {
             return (double) (rssLastBytes - rssStep10Bytes) / rssStep10Bytes;
         }
 
+        /** Growth of the last window's median RSS over the first window's. */
+        public double rssWindowGrowth() {
+            return (double) (rssLastWindowBytes - rssFirstWindowBytes) / rssFirstWindowBytes;
+        }
+
         @Override
         public String toString() {
             return String.format("median step (10-50): %.1f ms%ntokens/s: %.0f%nRSS at step 10: %.0f MB%n"
-                    + "RSS at step %d: %.0f MB (%+.1f%%)%npeak RSS after step 10: %.0f MB%nfinal loss: %.4f", medianStepMs,
+                    + "RSS at step %d: %.0f MB (%+.1f%%)%nmedian RSS of steps 10-%d: %.0f MB, of steps %d-%d: %.0f MB (%+.1f%%)%n"
+                    + "peak RSS after step 10: %.0f MB%nfinal loss: %.4f", medianStepMs,
                     tokensPerSecond, rssStep10Bytes / 1e6, lastStep, rssLastBytes / 1e6, 100 * rssGrowth(),
-                    rssPeakBytes / 1e6, finalLoss);
+                    9 + window, rssFirstWindowBytes / 1e6, lastStep - window + 1, lastStep, rssLastWindowBytes / 1e6,
+                    100 * rssWindowGrowth(), rssPeakBytes / 1e6, finalLoss);
         }
     }
+
+    /** Steps per RSS window. */
+    static final int RSS_WINDOW = 100;
 
     public TrainBenchmark {
         if (mode == null) {
@@ -137,8 +154,17 @@ public record TrainBenchmark(Mode mode, int steps, int seqLen, int batch, double
             List<Double> stepMs = Arrays.stream(ns).skip(1).mapToObj(v -> v / 1e6).toList();
             Arrays.sort(window);
             long peak = Arrays.stream(rss, 10, steps + 1).max().orElse(-1);
-            return new Result(window[20], tokensPerSecond[0], rss[10], rss[steps], peak, steps, result.finalLoss(), stepMs);
+            int w = Math.min(RSS_WINDOW, (steps - 9) / 2);
+            return new Result(window[20], tokensPerSecond[0], rss[10], rss[steps], peak, median(rss, 10, 10 + w),
+                    median(rss, steps + 1 - w, steps + 1), w, steps, result.finalLoss(), stepMs);
         }
+    }
+
+    /** The median of x[from, to) (the upper one of an even count). */
+    static long median(long[] x, int from, int to) {
+        long[] w = Arrays.copyOfRange(x, from, to);
+        Arrays.sort(w);
+        return w[w.length / 2];
     }
 
     /** VmRSS from /proc (Linux); -1 elsewhere. */
