@@ -126,11 +126,7 @@ final class DeltaRows implements Projectors.Rows, AutoCloseable {
                 row[j] = x;
                 ss += x * x;
                 if (keep) {
-                    float f = (float) x;
-                    kept[k + j] = f;
-                    if (f != x) {
-                        keepOdd(k + j, x);
-                    }
+                    keep(k + j, x);
                 }
             }
         } else {
@@ -142,11 +138,7 @@ final class DeltaRows implements Projectors.Rows, AutoCloseable {
                 row[j] = x;
                 ss += x * x;
                 if (keep) {
-                    float f = (float) x;
-                    kept[k + j] = f;
-                    if (f != x) {
-                        keepOdd(k + j, x);
-                    }
+                    keep(k + j, x);
                 }
             }
         }
@@ -154,6 +146,15 @@ final class DeltaRows implements Projectors.Rows, AutoCloseable {
             stored++;
         }
         return ss;
+    }
+
+    /** Keeps V's value at {@code position} in float32, and beside it in double where float32 rounds it. */
+    private void keep(int position, double value) {
+        float f = (float) value;
+        kept[position] = f;
+        if (f != value) {
+            keepOdd(position, value);
+        }
     }
 
     private void keepOdd(int position, double value) {
