@@ -45,11 +45,10 @@ public record TrainBenchmark(Mode mode, int steps, int seqLen, int batch, double
         FULL
     }
 
-    /** What one run measured. */
     /**
      * What one run measured. RSS is read after every step; it moves by tens of MB from one step to the
      * next as libtorch frees and allocates, so beside the two single readings (steps 10 and N) the medians
-     * of the first and last {@value #RSS_WINDOW} steps (from step 10 on; fewer when N &lt; 210) say
+     * of the first and last {@value #RSS_WINDOW} steps (from step 10 on; fewer when N &lt; 209) say
      * whether memory drifts.
      */
     public record Result(double medianStepMs, double tokensPerSecond, long rssStep10Bytes, long rssLastBytes,

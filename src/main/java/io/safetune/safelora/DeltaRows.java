@@ -24,8 +24,9 @@ import java.util.Arrays;
  * <p>With a {@link Scratch}, the first pass keeps the rows it reads in float32, so the second pass
  * reads memory: every weight is read from the file once, and V costs 4 · d_out · d_in bytes per core
  * (64 MB at 4096 × 4096), reused from weight to weight. A difference of two BF16 values fits float32's
- * 24 bits unless their exponents lie more than 15 apart (a weight near zero beside a large one: a few
- * hundred of 7B's 16.8 M per weight); such values are kept beside it in double. Either way the rows,
+ * 24 bits unless their exponents lie more than 15 apart (a weight near zero beside a large one: 10–23
+ * of 16.8 M per weight in the 7B benchmark); such values are kept beside it in double, up to
+ * {@link #maxOdd} of them, beyond which the second pass reads the file again. Either way the rows,
  * and so every sum over them, are the same numbers.
  */
 final class DeltaRows implements Projectors.Rows, AutoCloseable {
@@ -72,31 +73,33 @@ final class DeltaRows implements Projectors.Rows, AutoCloseable {
     private final float[] kept; // V's rows 0 … stored-1 in float32, or null
     private int stored; // rows kept so far, in order
     private int odd; // kept values float32 cannot hold, in the scratch's odd arrays in position order
+    private boolean spilled; // more of them than maxOdd: the second pass reads the file
 
     /** {@code scratch}: keep V between the passes (null: read the file twice). */
     DeltaRows(SafeLora.Target t, TensorStore base, TensorStore aligned, boolean fp32, Scratch scratch) {
         this.dOut = t.dOut();
         this.dIn = t.dIn();
-        this.aligned = new RowReader(aligned, t.weight(), dOut, dIn, scratch, true);
-        try {
-            this.base = new RowReader(base, t.weight(), dOut, dIn, scratch, false);
-        } catch (RuntimeException e) {
-            this.aligned.close();
-            throw e;
-        }
-        this.fp32 = fp32;
-        this.bf16 = this.aligned.isBf16() && this.base.isBf16();
+        // allocations before the files are opened, so a failure leaves nothing open
         this.kept = scratch != null && Scratch.fits(dOut, dIn) ? scratch.v(dOut * dIn) : null;
         this.scratch = kept != null ? scratch : null;
         this.wa = new float[dIn];
         this.wb = new float[dIn];
         this.ra = new short[dIn];
         this.rb = new short[dIn];
+        this.aligned = new RowReader(aligned, t.weight(), dOut, dIn, scratch, true);
+        try {
+            this.base = new RowReader(base, t.weight(), dOut, dIn, scratch, false);
+        } catch (RuntimeException | Error e) {
+            this.aligned.close();
+            throw e;
+        }
+        this.fp32 = fp32;
+        this.bf16 = this.aligned.isBf16() && this.base.isBf16();
     }
 
     @Override
     public void read(int i, double[] row) {
-        if (i >= stored) {
+        if (i >= stored || spilled) {
             readSquares(i, row, 0);
             return;
         }
@@ -158,6 +161,10 @@ final class DeltaRows implements Projectors.Rows, AutoCloseable {
     }
 
     private void keepOdd(int position, double value) {
+        if (odd == maxOdd(dOut * dIn)) {
+            spilled = true;
+            return;
+        }
         if (odd == scratch.oddIndex.length) {
             scratch.oddIndex = Arrays.copyOf(scratch.oddIndex, 2 * odd);
             scratch.oddValue = Arrays.copyOf(scratch.oddValue, 2 * odd);
@@ -166,9 +173,18 @@ final class DeltaRows implements Projectors.Rows, AutoCloseable {
         scratch.oddValue[odd++] = value;
     }
 
-    /** Whether the second pass reads V from memory: every row kept. */
+    /** Whether the second pass reads V from memory: every row kept, and no more odd values than {@link #maxOdd}. */
     boolean keptWhole() {
-        return kept != null && stored == dOut;
+        return kept != null && stored == dOut && !spilled;
+    }
+
+    /**
+     * Most values of an n-value weight kept beside float32 (12 bytes each): 1 in 64. BF16 weights have a
+     * few dozen (exponents more than 15 apart); a float32 checkpoint, where most differences need more
+     * than 24 bits, spills and is read twice.
+     */
+    static int maxOdd(int n) {
+        return Math.max(64, n / 64);
     }
 
     /** How many kept values float32 could not hold (kept beside it in double). */

@@ -49,7 +49,7 @@ final class Projectors {
 
     /**
      * C·B = V (Vᵀ B) / ‖V‖_F: 2·d_out·d_in·r flops in two passes over V's rows (Vᵀ B and ‖V‖_F, then
-     * V·(VᵀB)), d_in·r + 5·d_in extra doubles; null when V = 0. Every sum runs in row order, then column
+     * V·(VᵀB)), 2·d_in·r + 5·d_in extra doubles; null when V = 0. Every sum runs in row order, then column
      * order, so the result does not depend on how V is stored or read.
      */
     static double[] plain(Rows v, int dOut, int dIn, double[] b, int r, boolean fp32) {

@@ -32,12 +32,12 @@ import java.util.regex.Pattern;
  * time (any checkpoint dtype, computed in double), the d_out × d_out matrix C = V Vᵀ / ‖V‖_F is never
  * formed (C·B = V (Vᵀ B) / ‖V‖_F, d_out × r), and cos(flatten(C·B·A), flatten(B·A)) comes from r × r
  * Gram matrices: ⟨X A, Y A⟩_F = trace(Xᵀ Y · A Aᵀ). The LoRA scaling s cancels in the cosine. Selected
- * weights get B ← C·B; A is unchanged. With the plain projector V is computed row by row in two passes
- * from the two weights' file bytes, each read once and kept in a per-core buffer between the passes
- * ({@link DeltaRows}); weights are analysed in parallel, one per core, and peak memory is that buffer
- * per core plus C·B (d_out × r doubles) of every weight with a defined cosine
- * ({@code safetune bench safelora} measures 7B's q/v weights). The exact projector holds two double
- * copies of one weight.
+ * weights get B ← C·B; A is unchanged. With the plain projector V is computed row by row in two passes;
+ * the first keeps V in float32 in a per-core buffer for the second, so a weight of up to 128 MB of
+ * float32 (7B's 4096 × 4096) is read from the files once, a larger one twice ({@link DeltaRows}).
+ * Weights are analysed in parallel, one per core, and peak memory is that buffer per core plus C·B
+ * (d_out × r doubles) of every weight with a defined cosine ({@code safetune bench safelora} measures
+ * 7B's q/v weights). The exact projector holds two double copies of one weight.
  *
  * <p>Undefined cosines (V = 0, or B·A = 0) are reported as such and never projected. A weight with
  * C·B·A = 0 but B·A ≠ 0 (the update orthogonal to V's column space) gets cosine 0, as torch's
@@ -219,9 +219,9 @@ public final class SafeLora {
 
     /**
      * Step 1-3 for every weight, in order. With the plain projector the weights are analysed on as many
-     * threads as there are cores: each keeps one weight's bytes (DeltaRows.Scratch, reused) and
-     * O((d_out + d_in)·r) doubles, and its result does not depend on the thread count. The exact projector holds two d_out × d_in double copies per weight, so it
-     * runs one weight at a time.
+     * threads as there are cores: each keeps one weight's V in float32 (DeltaRows.Scratch, reused) and
+     * O((d_out + d_in)·r) doubles, and its result does not depend on the thread count. The exact
+     * projector holds two d_out × d_in double copies per weight, so it runs one weight at a time.
      */
     private static List<Analysis> analyzeAll(List<Target> targets, TensorStore adapter, TensorStore base,
             TensorStore aligned, SafeLoraConfig.Projector projector, boolean fp32) {
