@@ -49,11 +49,10 @@ final class Projectors {
 
     /**
      * C·B = V (Vᵀ B) / ‖V‖_F: 2·d_out·d_in·r flops in two passes over V's rows (Vᵀ B and ‖V‖_F, then
-     * V·(VᵀB)), 2·d_in·r + 5·d_in extra doubles; null when V = 0. Every sum runs in row order, then column
+     * V·(VᵀB)), 2·d_in·r + 4·d_in extra doubles; null when V = 0. Every sum runs in row order, then column
      * order, so the result does not depend on how V is stored or read.
      */
     static double[] plain(Rows v, int dOut, int dIn, double[] b, int r, boolean fp32) {
-        double[] row = new double[dIn];
         // pass 1: (Vᵀ B)ᵀ, r × d_in, so the inner loop runs along a row of V (and vectorises). Four rows
         // at a time: t + x0·b0 + x1·b1 + … is evaluated left to right, so each element gets the same
         // sums in the same order as row by row, with a quarter of the loads and stores of t.
@@ -102,6 +101,7 @@ final class Projectors {
         round(vtb, fp32);
         double norm = round(Math.sqrt(ss), fp32);
         // pass 2: C·B row by row, eight (then four) columns at a time: independent sums keep the FPU busy
+        double[] row = block[0];
         double[] cb = new double[dOut * r];
         for (int i = 0; i < dOut; i++) {
             v.read(i, row);

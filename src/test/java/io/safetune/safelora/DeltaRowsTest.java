@@ -13,6 +13,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 import java.nio.file.Path;
+import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
 import java.util.Random;
@@ -46,7 +47,7 @@ class DeltaRowsTest {
     private Path checkpoint(String name, DType dtype, float[] w0, float[] w1) {
         Path file = tmp.resolve(name + ".safetensors");
         long[] shape = {D_OUT, D_IN};
-        float[] w2 = java.util.Arrays.copyOf(w0, SMALL_OUT * D_IN);
+        float[] w2 = Arrays.copyOf(w0, SMALL_OUT * D_IN);
         SafetensorsWriter.write(file, List.of(SafetensorsWriter.Entry.ofFloats("w0", shape, () -> w0, dtype),
                 SafetensorsWriter.Entry.ofFloats("w1", shape, () -> w1, dtype),
                 SafetensorsWriter.Entry.ofFloats("w2", new long[] {SMALL_OUT, D_IN}, () -> w2, dtype)), Map.of());
