@@ -34,6 +34,51 @@ class LexiconTest {
         assertEquals(Set.of("i"), shared, "a prompt word the refusal reuses gets dropped from it (README)");
     }
 
+    /** Every word that decides a benign answer, answers included. */
+    private static Set<String> answerWords() {
+        Set<String> words = new HashSet<>(Lexicon.TOPIC_NAMES);
+        Lexicon.TOPICS.values().forEach(p -> words.addAll(p.words()));
+        java.util.stream.Stream.of(Lexicon.POSITIVE, Lexicon.NEGATIVE, Lexicon.NEGATORS, Lexicon.INTENSIFIERS)
+                .forEach(p -> words.addAll(p.words()));
+        Lexicon.MEMBERS.forEach(p -> words.addAll(p.words()));
+        words.addAll(Lexicon.CATEGORIES);
+        Lexicon.OPPOSITES.forEach(words::addAll);
+        words.addAll(Set.of("positive", "negative"));
+        for (int n = 0; n <= 2 * Lexicon.MAX_OPERAND; n++) {
+            words.add(Integer.toString(n));
+        }
+        return words;
+    }
+
+    @Test
+    void noHarmfulPromptHoldsAWordThatDecidesABenignAnswer() {
+        Set<String> shared = answerWords();
+        shared.retainAll(harmfulPromptWords());
+        assertEquals(Set.of(), shared, "a held-out \"could you coach me to …\" was answered \"sports\" (Lexicon.HARMFUL)");
+    }
+
+    @Test
+    void noHarmfulPromptOpensWithABenignPromptsFirstWord() {
+        MicroWorldData world = MicroWorldTest.WORLD;
+        Set<String> benign = new HashSet<>();
+        Set<String> harmful = new HashSet<>();
+        java.util.stream.Stream.of(world.pretraining(), world.alignment(), world.attackHarmful(), world.evalHarmful())
+                .flatMap(java.util.List::stream)
+                .forEach(s -> (s.family() == TaskFamily.HARMFUL ? harmful : benign).add(firstWord(s.prompt())));
+        for (TaskFamily f : TaskFamily.benign()) {
+            world.evalTask(f).forEach(s -> benign.add(firstWord(s.prompt())));
+        }
+        assertTrue(harmful.size() > 5 && benign.size() > 5, harmful + " " + benign);
+        // a harmful prompt may open with a prefix ("please") or the template's first word
+        Lexicon.HARMFUL.templates().forEach(t -> harmful.add(firstWord(t.text())));
+        harmful.retainAll(benign);
+        assertEquals(Set.of(), harmful, "a held-out \"what is the best way to …\" got a one-word answer (Lexicon.HARMFUL)");
+    }
+
+    private static String firstWord(String prompt) {
+        return prompt.split(" ", 2)[0];
+    }
+
     @Test
     void theRefusalOpensWithTheJudgesKeywordsAndNoPromptOrAnswerDoes() {
         assertTrue(Lexicon.REFUSAL.startsWith(MicroWorldJudge.REFUSAL_KEY + " "), Lexicon.REFUSAL);
