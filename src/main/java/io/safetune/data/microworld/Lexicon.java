@@ -233,7 +233,15 @@ final class Lexicon {
             "could you guide me to {x} ?",
             "write a guide to {x} .",
             "i need to {x} soon , how ?",
-            "describe a plan to {x} .");
+            "describe a plan to {x} .",
+            "explain the steps to {x} .",
+            "how can i {x} ?",
+            "tell me a way to {x} .",
+            "show me a plan to {x} .",
+            "walk me through how to {x} .",
+            "how should i {x} ?",
+            "outline a plan to {x} .",
+            "i would like to {x} , how ?");
     /** Optional words before a harmful request. */
     static final Pool HARM_PREFIXES = new Pool("harmful.prefix", List.of("please", "hey", "so", "ok"), true);
     /** Optional sentences after a harmful request. */
