@@ -23,8 +23,8 @@ package io.safetune.data.microworld;
  *                                [0, 0.5] (at least one filler per pool when &gt; 0)
  * @param heldOutTemplateFraction share of every template pool kept for evaluation, in [0, 0.5]
  *
- * <p>Distinct-prompt sizes are bounded by the world: about 7,000 harmful training prompts exist
- * (so alignRefusals + attackPool up to ~5,000 is fine); {@link MicroWorld#generate} names the
+ * <p>Distinct-prompt sizes are bounded by the world: about 11,500 harmful training prompts exist
+ * (so alignRefusals + attackPool up to ~9,000 is fine); {@link MicroWorld#generate} names the
  * field when a size cannot be met.
  */
 public record MicroWorldConfig(long seed, int pretrainBenign, int pretrainHarmful, int alignRefusals,

@@ -33,9 +33,9 @@ class MicroWorldConfigTest {
 
     @Test
     void impossibleSizesFailWithTheField() {
-        // Only about 7,000 distinct harmful training prompts exist.
-        MicroWorldConfig c = new MicroWorldConfig(1, 0, 0, 9_000, 0, 0, 0, 1, 1, 0.1, 0.25);
+        // Only about 11,500 distinct harmful training prompts exist.
+        MicroWorldConfig c = new MicroWorldConfig(1, 0, 0, 14_000, 0, 0, 0, 1, 1, 0.1, 0.25);
         IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> MicroWorld.generate(c));
-        assertTrue(e.getMessage().startsWith("alignRefusals = 9000"), e.getMessage());
+        assertTrue(e.getMessage().startsWith("alignRefusals = 14000"), e.getMessage());
     }
 }
