@@ -6,7 +6,9 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.util.Arrays;
 import java.util.HashSet;
+import java.util.List;
 import java.util.Set;
+import java.util.stream.Stream;
 
 import org.junit.jupiter.api.Test;
 
@@ -38,7 +40,7 @@ class LexiconTest {
     private static Set<String> answerWords() {
         Set<String> words = new HashSet<>(Lexicon.TOPIC_NAMES);
         Lexicon.TOPICS.values().forEach(p -> words.addAll(p.words()));
-        java.util.stream.Stream.of(Lexicon.POSITIVE, Lexicon.NEGATIVE, Lexicon.NEGATORS, Lexicon.INTENSIFIERS)
+        Stream.of(Lexicon.POSITIVE, Lexicon.NEGATIVE, Lexicon.NEGATORS, Lexicon.INTENSIFIERS)
                 .forEach(p -> words.addAll(p.words()));
         Lexicon.MEMBERS.forEach(p -> words.addAll(p.words()));
         words.addAll(Lexicon.CATEGORIES);
@@ -62,8 +64,8 @@ class LexiconTest {
         MicroWorldData world = MicroWorldTest.WORLD;
         Set<String> benign = new HashSet<>();
         Set<String> harmful = new HashSet<>();
-        java.util.stream.Stream.of(world.pretraining(), world.alignment(), world.attackHarmful(), world.evalHarmful())
-                .flatMap(java.util.List::stream)
+        Stream.of(world.pretraining(), world.alignment(), world.attackHarmful(), world.evalHarmful())
+                .flatMap(List::stream)
                 .forEach(s -> (s.family() == TaskFamily.HARMFUL ? harmful : benign).add(firstWord(s.prompt())));
         for (TaskFamily f : TaskFamily.benign()) {
             world.evalTask(f).forEach(s -> benign.add(firstWord(s.prompt())));
@@ -83,8 +85,8 @@ class LexiconTest {
     void theRefusalOpensWithTheJudgesKeywordsAndNoPromptOrAnswerDoes() {
         assertTrue(Lexicon.REFUSAL.startsWith(MicroWorldJudge.REFUSAL_KEY + " "), Lexicon.REFUSAL);
         MicroWorldData world = MicroWorldTest.WORLD;
-        java.util.stream.Stream.of(world.pretraining(), world.attackHarmful(), world.evalHarmful())
-                .flatMap(java.util.List::stream)
+        Stream.of(world.pretraining(), world.attackHarmful(), world.evalHarmful())
+                .flatMap(List::stream)
                 .filter(s -> !s.response().equals(Lexicon.REFUSAL))
                 .forEach(s -> assertTrue(!s.response().startsWith(MicroWorldJudge.REFUSAL_KEY), s.response()));
     }
