@@ -22,6 +22,7 @@ import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.HexFormat;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
@@ -32,7 +33,8 @@ import java.util.stream.Stream;
  * build on): a second run reuses what is done, a changed setting redoes only what it affects.
  *
  * <p>Every stage's key also holds the arithmetic it is computed with ({@link #key}), and its
- * {@code stage.json} records it (mode, pins, CPU).
+ * {@code stage.json} records it (mode, pins, CPU) beside the software and threads that computed it
+ * ({@link Versions#software}).
  *
  * <p>Safe against interruption and against other runs on the same folder (a notebook beside
  * {@code reproduce}, two terminals):
@@ -214,7 +216,7 @@ public final class StageStore {
             }
             List<FileEntry> files = list(tmp);
             AtomicFiles.writeString(tmp.resolve(MARKER), CANONICAL.writerWithDefaultPrettyPrinter()
-                    .writeValueAsString(new Marker(name, hash, config, arithmetic, files)));
+                    .writeValueAsString(new Marker(name, hash, config, arithmetic, Versions.software(), files)));
             if (Files.exists(dir)) {
                 // a directory cannot be replaced by one rename: move the old one aside first (it is
                 // deleted below, or by the next run if this one is killed in between)
@@ -239,7 +241,9 @@ public final class StageStore {
     record FileEntry(String path, long size) {
     }
 
-    record Marker(String stage, String hash, Object config, Arithmetic.Settings arithmetic, List<FileEntry> files) {
+    /** stage.json: what the stage is, what computed it (arithmetic; software and threads), and its files. */
+    record Marker(String stage, String hash, Object config, Arithmetic.Settings arithmetic, Map<String, String> computedWith,
+                  List<FileEntry> files) {
     }
 
     private static List<FileEntry> list(Path dir) throws IOException {

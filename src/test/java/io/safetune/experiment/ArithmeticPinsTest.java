@@ -56,6 +56,11 @@ class ArithmeticPinsTest {
                 .asText()).resolve(StageStore.MARKER).toFile());
         assertEquals("PINNED", marker.get("arithmetic").get("mode").asText());
         assertEquals("avx2", marker.get("arithmetic").get("environment").get("ATEN_CPU_CAPABILITY").asText());
+        assertTrue(marker.get("arithmetic").has("cpu") && marker.get("arithmetic").has("cpuFlags"), marker.toString());
+        JsonNode computedWith = marker.get("computedWith");
+        assertEquals(pinned.get("versions").get("threads"), computedWith.get("threads"), "stage.json records the threads");
+        assertEquals(pinned.get("versions").get("djl"), computedWith.get("djl"));
+        assertTrue(computedWith.get("engine").asText().startsWith("PyTorch "), computedWith.toString());
     }
 
     private JsonNode run(Path config, String name, Map<String, String> env) throws Exception {
