@@ -13,14 +13,12 @@ final class Versions {
 
     static Map<String, String> all() {
         Map<String, String> v = new LinkedHashMap<>(software());
-        String threads = v.remove("threads");
         Arithmetic.Settings a = Arithmetic.current();
         v.put("cpu", a.cpu());
         v.put("cpuFlags", String.join(" ", a.cpuFlags()));
         v.put("arithmetic", a.mode().name().toLowerCase(java.util.Locale.ROOT) + " (" + a.key() + ")");
         v.put("arithmeticEnvironment", a.environment().entrySet().stream().sorted(Map.Entry.comparingByKey())
                 .map(e -> e.getKey() + "=" + e.getValue()).collect(java.util.stream.Collectors.joining(" ")));
-        v.put("threads", threads);
         return v;
     }
 
