@@ -53,7 +53,7 @@ public record TrainBenchmark(Mode mode, int steps, int seqLen, int batch, double
      */
     public record Result(double medianStepMs, double tokensPerSecond, long rssStep10Bytes, long rssLastBytes,
             long rssPeakBytes, long rssFirstWindowBytes, long rssLastWindowBytes, int window, int lastStep,
-            double finalLoss, List<Double> stepMs) {
+            double minorFaultsPerStep, double finalLoss, List<Double> stepMs) {
 
         public double rssGrowth() {
             return (double) (rssLastBytes - rssStep10Bytes) / rssStep10Bytes;
@@ -68,10 +68,10 @@ public record TrainBenchmark(Mode mode, int steps, int seqLen, int batch, double
         public String toString() {
             return String.format("median step (10-50): %.1f ms%ntokens/s: %.0f%nRSS at step 10: %.0f MB%n"
                     + "RSS at step %d: %.0f MB (%+.1f%%)%nmedian RSS of steps 10-%d: %.0f MB, of steps %d-%d: %.0f MB (%+.1f%%)%n"
-                    + "peak RSS after step 10: %.0f MB%nfinal loss: %.4f", medianStepMs,
+                    + "peak RSS after step 10: %.0f MB%nminor page faults a step (10-%d): %.0f%nfinal loss: %.4f", medianStepMs,
                     tokensPerSecond, rssStep10Bytes / 1e6, lastStep, rssLastBytes / 1e6, 100 * rssGrowth(),
                     9 + window, rssFirstWindowBytes / 1e6, lastStep - window + 1, lastStep, rssLastWindowBytes / 1e6,
-                    100 * rssWindowGrowth(), rssPeakBytes / 1e6, finalLoss);
+                    100 * rssWindowGrowth(), rssPeakBytes / 1e6, lastStep, minorFaultsPerStep, finalLoss);
         }
     }
 
@@ -117,16 +117,17 @@ public record TrainBenchmark(Mode mode, int steps, int seqLen, int batch, double
                         .maxLength(seqLen).build();
         long[] ns = new long[steps + 1];
         long[] rss = new long[steps + 1];
+        long[] faults = new long[steps + 1];
         try (CausalLM model = CausalLM.initialize(config, 0, device);
                 LoraAdapter adapter = lora ? LoraAdapter.inject(model, LoraConfig.qv(8, 16).withDropout(loraDropout), 0) : null) {
             if (!lora) {
                 model.unfreezeAll();
             }
-            return measure(model, tc, data, ns, rss);
+            return measure(model, tc, data, ns, rss, faults);
         }
     }
 
-    private Result measure(CausalLM model, TrainConfig tc, List<TrainingExample> data, long[] ns, long[] rss) {
+    private Result measure(CausalLM model, TrainConfig tc, List<TrainingExample> data, long[] ns, long[] rss, long[] faults) {
         try (Trainer trainer = new Trainer(model, tc)) {
             long[] last = {System.nanoTime()};
             double[] tokensPerSecond = {0};
@@ -137,6 +138,7 @@ public record TrainBenchmark(Mode mode, int steps, int seqLen, int batch, double
                     int s = (int) e.step();
                     ns[s] = now - last[0];
                     rss[s] = residentSetBytes();
+                    faults[s] = minorFaults();
                     tokensPerSecond[0] = e.tokensPerSecond();
                     if (profile != null && s == 50) {
                         ai.djl.pytorch.jni.JniUtils.startProfile(false, true, false);
@@ -155,7 +157,8 @@ public record TrainBenchmark(Mode mode, int steps, int seqLen, int batch, double
             long peak = Arrays.stream(rss, 10, steps + 1).max().orElse(-1);
             int w = Math.min(RSS_WINDOW, (steps - 9) / 2);
             return new Result(window[20], tokensPerSecond[0], rss[10], rss[steps], peak, median(rss, 10, 10 + w),
-                    median(rss, steps + 1 - w, steps + 1), w, steps, result.finalLoss(), stepMs);
+                    median(rss, steps + 1 - w, steps + 1), w, steps, (faults[steps] - faults[10]) / (double) (steps - 10),
+                    result.finalLoss(), stepMs);
         }
     }
 
@@ -164,6 +167,21 @@ public record TrainBenchmark(Mode mode, int steps, int seqLen, int batch, double
         long[] w = Arrays.copyOfRange(x, from, to);
         Arrays.sort(w);
         return w[w.length / 2];
+    }
+
+    /**
+     * The process's minor page faults so far (/proc/self/stat's tenth field; Linux), -1 elsewhere: each is a page
+     * the kernel maps in, zeroed, on first touch (docs/benchmarks.md, memory).
+     */
+    static long minorFaults() {
+        try {
+            String stat = Files.readString(Path.of("/proc/self/stat"));
+            // fields after the command name, which is in parentheses and may hold spaces
+            String[] f = stat.substring(stat.lastIndexOf(')') + 2).split(" ");
+            return Long.parseLong(f[7]);
+        } catch (IOException | RuntimeException e) {
+            return -1;
+        }
     }
 
     /** VmRSS from /proc (Linux); -1 elsewhere. */

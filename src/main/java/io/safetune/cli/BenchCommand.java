@@ -62,7 +62,8 @@ final class BenchCommand implements Runnable {
                     : new TrainBenchmark(TrainBenchmark.Mode.LORA, steps, 64, 16, dropout, device.get(), profile);
             TrainBenchmark.Result r = b.run();
             System.out.println("threads: " + threads + ", device: " + device.device
-                    + (full ? ", full fine-tuning (batch 64 x 48)" : ", lora dropout: " + dropout));
+                    + (full ? ", full fine-tuning (batch 64 x 48)" : ", lora dropout: " + dropout)
+                    + ", native heap: " + io.safetune.engine.NativeHeap.describe());
             System.out.println(r);
             return 0;
         }

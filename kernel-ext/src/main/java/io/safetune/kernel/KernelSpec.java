@@ -132,6 +132,7 @@ public final class KernelSpec {
         }
         argv.add("{connection_file}");
         env.put("DJL_OFFLINE", "true");
+        env.putAll(io.safetune.engine.NativeHeap.KEEP); // glibc reads them at start: freed pages stay for the next cell's step
 
         Map<String, Object> json = new LinkedHashMap<>();
         json.put("argv", argv);

@@ -47,6 +47,10 @@ class KernelSpecTest {
         Map<String, String> env = (Map<String, String>) json.get("env");
         assertEquals(dir.resolve("startup.jshell").toString(), env.get("RJK_INIT_SCRIPT"));
         assertFalse(env.containsKey("IJAVA_CLASSPATH"));
+        // glibc's malloc as the launcher sets it: the kernel's steps reuse freed pages
+        assertEquals("1", env.get("MALLOC_ARENA_MAX"));
+        assertEquals("33554432", env.get("MALLOC_MMAP_THRESHOLD_"));
+        assertEquals("1073741824", env.get("MALLOC_TRIM_THRESHOLD_"));
     }
 
     @Test

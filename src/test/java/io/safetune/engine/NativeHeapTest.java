@@ -1,0 +1,32 @@
+package io.safetune.engine;
+
+import org.junit.jupiter.api.Test;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.HashMap;
+import java.util.Map;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+class NativeHeapTest {
+
+    @Test
+    void describesWhatTheEnvironmentHolds() {
+        assertEquals("keep (one arena, mmap threshold 32 MiB, trim threshold 1 GiB)", NativeHeap.describe(NativeHeap.KEEP));
+        assertEquals("glibc's defaults", NativeHeap.describe(Map.of("PATH", "/bin")));
+        Map<String, String> user = new HashMap<>(NativeHeap.KEEP);
+        user.put("MALLOC_ARENA_MAX", "2");
+        assertEquals("as set: MALLOC_ARENA_MAX=2 MALLOC_MMAP_THRESHOLD_=33554432 MALLOC_TRIM_THRESHOLD_=1073741824",
+                NativeHeap.describe(user));
+    }
+
+    @Test
+    void theTestJvmAndTheLauncherSetWhatKeepSays() throws Exception {
+        // surefire's environment (pom.xml) is the launcher's: these tests run with the heap users get
+        assertTrue(NativeHeap.describe().startsWith("keep"), NativeHeap.describe());
+        String launcher = Files.readString(Path.of("safetune"));
+        NativeHeap.KEEP.forEach((k, v) -> assertTrue(launcher.contains(k + "=" + v), "safetune: " + k + "=" + v));
+    }
+}
