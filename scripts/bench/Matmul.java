@@ -7,7 +7,8 @@ import ai.djl.nn.core.Linear;
  * The training steps' matmuls alone, through DJL (libtorch 2.7.1), to set beside matmul.py (PyTorch):
  * median microseconds of a linear forward (x·Wᵀ) and of the two backward products (gy·W, gyᵀ·x) for
  * the LoRA benchmark's shapes (1024 tokens) and the full step's (3072 tokens), and of a one-element
- * add (the cost of one native call). Run from the repository root after a build (docs/benchmarks.md):
+ * add (the cost of one native call), with the lab's pinned arithmetic. Run from the repository root after
+ * a build (docs/benchmarks.md):
  *   java -Dai.djl.offline=true -cp "target/safetune-lab-0.1.0-SNAPSHOT.jar:target/lib/*" scripts/bench/Matmul.java 400
  */
 public class Matmul {
@@ -35,6 +36,7 @@ public class Matmul {
 
     public static void main(String[] args) {
         int reps = Integer.parseInt(args[0]);
+        System.out.println("arithmetic: " + io.safetune.engine.Arithmetic.pin().key()); // before libtorch loads, as the lab does
         try (NDManager m = NDManager.newBaseManager()) {
             NDArray one = m.create(new float[] {1f});
             NDArray two = m.create(new float[] {2f});

@@ -1,6 +1,9 @@
 """The training steps' matmuls alone in PyTorch, beside Matmul.java (DJL): the same shapes, operations
-and medians. Run with the anchors' venv (../shared/bench/README.md):
+and medians. Run with the anchors' venv (../shared/bench/README.md), as the anchors run, and with the
+lab's pins for the same kernels:
     /tmp/anchor-venv/bin/python scripts/bench/matmul.py 400
+    ATEN_CPU_CAPABILITY=avx2 MKL_CBWR=AVX2 MKL_ENABLE_INSTRUCTIONS=AVX2 ONEDNN_MAX_CPU_ISA=AVX2 \
+        /tmp/anchor-venv/bin/python scripts/bench/matmul.py 400
 """
 import sys
 import time

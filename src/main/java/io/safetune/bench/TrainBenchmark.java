@@ -68,10 +68,11 @@ public record TrainBenchmark(Mode mode, int steps, int seqLen, int batch, double
         public String toString() {
             return String.format("median step (10-50): %.1f ms%ntokens/s: %.0f%nRSS at step 10: %.0f MB%n"
                     + "RSS at step %d: %.0f MB (%+.1f%%)%nmedian RSS of steps 10-%d: %.0f MB, of steps %d-%d: %.0f MB (%+.1f%%)%n"
-                    + "peak RSS after step 10: %.0f MB%nminor page faults a step (10-%d): %.0f%nfinal loss: %.4f", medianStepMs,
+                    + "peak RSS after step 10: %.0f MB%nminor page faults a step (10-%d): %s%nfinal loss: %.4f", medianStepMs,
                     tokensPerSecond, rssStep10Bytes / 1e6, lastStep, rssLastBytes / 1e6, 100 * rssGrowth(),
                     9 + window, rssFirstWindowBytes / 1e6, lastStep - window + 1, lastStep, rssLastWindowBytes / 1e6,
-                    100 * rssWindowGrowth(), rssPeakBytes / 1e6, lastStep, minorFaultsPerStep, finalLoss);
+                    100 * rssWindowGrowth(), rssPeakBytes / 1e6, lastStep,
+                    Double.isNaN(minorFaultsPerStep) ? "n/a" : String.format("%.0f", minorFaultsPerStep), finalLoss);
         }
     }
 
@@ -157,7 +158,8 @@ public record TrainBenchmark(Mode mode, int steps, int seqLen, int batch, double
             long peak = Arrays.stream(rss, 10, steps + 1).max().orElse(-1);
             int w = Math.min(RSS_WINDOW, (steps - 9) / 2);
             return new Result(window[20], tokensPerSecond[0], rss[10], rss[steps], peak, median(rss, 10, 10 + w),
-                    median(rss, steps + 1 - w, steps + 1), w, steps, (faults[steps] - faults[10]) / (double) (steps - 10),
+                    median(rss, steps + 1 - w, steps + 1), w, steps, faults[10] < 0 || faults[steps] < 0 ? Double.NaN
+                    : (faults[steps] - faults[10]) / (double) (steps - 10),
                     result.finalLoss(), stepMs);
         }
     }
@@ -175,13 +177,16 @@ public record TrainBenchmark(Mode mode, int steps, int seqLen, int batch, double
      */
     static long minorFaults() {
         try {
-            String stat = Files.readString(Path.of("/proc/self/stat"));
-            // fields after the command name, which is in parentheses and may hold spaces
-            String[] f = stat.substring(stat.lastIndexOf(')') + 2).split(" ");
-            return Long.parseLong(f[7]);
+            return minorFaults(Files.readString(Path.of("/proc/self/stat")));
         } catch (IOException | RuntimeException e) {
             return -1;
         }
+    }
+
+    /** minflt, the tenth field of a /proc/PID/stat line; the second, the command name, is in parentheses and may hold ") ". */
+    static long minorFaults(String stat) {
+        String[] f = stat.substring(stat.lastIndexOf(')') + 2).split(" "); // f[0] is the third field, the state
+        return Long.parseLong(f[7]);
     }
 
     /** VmRSS from /proc (Linux); -1 elsewhere. */

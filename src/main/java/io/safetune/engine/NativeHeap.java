@@ -15,14 +15,16 @@ import java.util.Map;
  * With glibc's adaptive defaults, the free top of the arena then exceeds the trim threshold (twice the
  * largest block freed so far, a few MB) and glibc hands it back to the kernel; the next step touches it
  * again and takes a page fault, with the page zeroed, for every 4 KiB: thousands a step, where PyTorch,
- * which frees tensors one by one during backward, takes about a hundred (docs/benchmarks.md). {@link #KEEP}
+ * which frees tensors one by one during backward, takes about 140 (docs/benchmarks.md). {@link #KEEP}
  * fixes the thresholds: blocks up to 32 MiB (the most glibc allows) come from the arena, whose free
  * top is kept up to 1 GiB, and one arena serves every thread, so that the JIT's and the tensors'
  * freed memory is one pool. Where pages come from changes no arithmetic: libtorch aligns every tensor
  * to 64 bytes either way.
  *
  * <p>{@code SAFETUNE_NATIVE_HEAP=glibc} makes the launcher leave glibc's defaults (to measure the
- * difference); so does any of these variables already set, which are the user's to choose.
+ * difference); so does any of these variables, or a {@code glibc.malloc} tunable, already set, which are
+ * the user's to choose. The kernel's {@code kernel.json} holds {@link #KEEP} as installed; edit its
+ * {@code env} to change it.
  */
 public final class NativeHeap {
 
@@ -54,10 +56,11 @@ public final class NativeHeap {
         for (String v : List.of("MALLOC_ARENA_MAX", "MALLOC_MMAP_THRESHOLD_", "MALLOC_TRIM_THRESHOLD_", "MALLOC_TOP_PAD_",
                 "GLIBC_TUNABLES")) {
             String value = env.get(v);
-            if (value != null) {
+            if (value != null && !(v.equals("GLIBC_TUNABLES") && !value.contains("glibc.malloc."))) {
                 set.add(v + "=" + value);
             }
-            keep &= java.util.Objects.equals(value, KEEP.get(v));
+            keep &= v.equals("GLIBC_TUNABLES") ? value == null || !value.contains("glibc.malloc.")
+                    : java.util.Objects.equals(value, KEEP.get(v));
         }
         if (keep) {
             return "keep (one arena, mmap threshold 32 MiB, trim threshold 1 GiB)";

@@ -36,4 +36,11 @@ class TrainBenchmarkTest {
                 () -> new TrainBenchmark(TrainBenchmark.Mode.FULL, 49, 48, 64, 0, Device.cpu(), null));
         assertTrue(e.getMessage().startsWith("steps:"), e.getMessage());
     }
+
+    @Test
+    void readsMinorFaultsPastACommandNameWithParentheses() {
+        // pid (comm) state ppid pgrp session tty tpgid flags minflt cminflt ...
+        String stat = "4242 (java (x) y) S 1 4242 4242 0 -1 4194560 123456 0 7 0 50 10";
+        assertEquals(123456, TrainBenchmark.minorFaults(stat));
+    }
 }
