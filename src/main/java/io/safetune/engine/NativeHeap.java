@@ -51,18 +51,15 @@ public final class NativeHeap {
     }
 
     static String describe(Map<String, String> env) {
-        List<String> set = new ArrayList<>();
-        boolean keep = true;
+        List<String> set = new ArrayList<>(); // the malloc settings in env, in KEEP's order first
         for (String v : List.of("MALLOC_ARENA_MAX", "MALLOC_MMAP_THRESHOLD_", "MALLOC_TRIM_THRESHOLD_", "MALLOC_TOP_PAD_",
                 "GLIBC_TUNABLES")) {
             String value = env.get(v);
-            if (value != null && !(v.equals("GLIBC_TUNABLES") && !value.contains("glibc.malloc."))) {
+            if (value != null && (!v.equals("GLIBC_TUNABLES") || value.contains("glibc.malloc."))) {
                 set.add(v + "=" + value);
             }
-            keep &= v.equals("GLIBC_TUNABLES") ? value == null || !value.contains("glibc.malloc.")
-                    : java.util.Objects.equals(value, KEEP.get(v));
         }
-        if (keep) {
+        if (set.equals(KEEP.entrySet().stream().map(e -> e.getKey() + "=" + e.getValue()).toList())) {
             return "keep (one arena, mmap threshold 32 MiB, trim threshold 1 GiB)";
         }
         return set.isEmpty() ? "glibc's defaults" : "as set: " + String.join(" ", set);
