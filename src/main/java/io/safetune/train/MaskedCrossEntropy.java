@@ -3,6 +3,8 @@ package io.safetune.train;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.types.DataType;
 
+import io.safetune.engine.OneThread;
+
 /**
  * Cross-entropy on response tokens only, with the averaging already folded into per-position weights.
  *
@@ -29,7 +31,8 @@ public final class MaskedCrossEntropy {
         NDArray x = logits.getDataType() == DataType.FLOAT32 ? logits : logits.toType(DataType.FLOAT32, false);
         NDArray logProbs = x.logSoftmax(-1);                                  // [B, T, V]
         NDArray picked = logProbs.gather(labels.expandDims(-1), -1).squeeze(-1); // [B, T]
-        return picked.mul(weights).sum().neg();                               // []
+        // summed on one thread: from 32,768 positions on, libtorch would add per-thread parts (engine.OneThread)
+        return OneThread.compute(() -> picked.mul(weights).sum()).neg();      // []
     }
 
     /** The loss of one uploaded micro-batch under {@code model}'s forward. */

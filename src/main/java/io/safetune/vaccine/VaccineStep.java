@@ -5,6 +5,7 @@ import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.Shape;
 
+import io.safetune.engine.OneThread;
 import io.safetune.model.CausalLM;
 import io.safetune.model.Hooks;
 import io.safetune.train.Batch;
@@ -159,7 +160,10 @@ public final class VaccineStep implements StepFunction {
             loss += ctx.forwardBackward(i, (m, batch) -> perturbedLoss(lm, batch, leaves));
             for (int l = 0; l < layers; l++) {
                 g[i][l] = leaves[l].getGradient(); // a new handle in the step's manager
-                sq[l] += g[i][l].square().sum().getFloat();
+            }
+            float[] parts = sumsOfSquares(g[i]);
+            for (int l = 0; l < layers; l++) {
+                sq[l] += parts[l];
             }
         }
         double[] norms = new double[layers];
@@ -169,6 +173,20 @@ public final class VaccineStep implements StepFunction {
             total += sq[l];
         }
         return new Pass1(loss, g, norms, Math.sqrt(total));
+    }
+
+    /**
+     * ‖a‖²_F of each array, in float32 as libtorch sums it, on one intra-op thread: a [B, T, d] array is
+     * over libtorch's grain, and with more threads its sum would depend on how many (engine.OneThread).
+     */
+    static float[] sumsOfSquares(NDArray[] arrays) {
+        return OneThread.compute(() -> {
+            float[] out = new float[arrays.length];
+            for (int k = 0; k < arrays.length; k++) {
+                out[k] = arrays[k].square().sum().getFloat();
+            }
+            return out;
+        });
     }
 
     /** ε_l = ρ·g_l / (‖g‖ + 1e-7) per micro-batch and layer, in the step's manager. */
@@ -287,7 +305,9 @@ public final class VaccineStep implements StepFunction {
             NDArray mask = realTokens(ctx, i);
             for (int l = 0; l < layers; l++) {
                 z[i][l] = ctx.manager().randomNormal(new Shape(hb.batchSize(), hb.length(), d)).mul(mask);
-                sq += z[i][l].square().sum().getFloat();
+            }
+            for (float part : sumsOfSquares(z[i])) {
+                sq += part;
             }
         }
         NDArray scale = ctx.manager().create((float) (sq == 0 ? 0 : rho / Math.sqrt(sq)));

@@ -96,4 +96,35 @@ class MaskedCrossEntropyTest {
         assertEquals(0f, StepContext.weights(List.of(cut), LossAveraging.STEP_TOKEN_MEAN)[0]);
         assertEquals(1, none.responseTokens());
     }
+    /** Over 32,768 positions libtorch would split a plain sum by thread; the loss is the same on 1 and 2 threads. */
+    @Test
+    void aLossOverManyPositionsIsTheSameOnOneAndTwoThreads() {
+        int b = 64;
+        int t = 1000;
+        java.util.Random r = new java.util.Random(5);
+        float[] logits = new float[b * t * V];
+        for (int i = 0; i < logits.length; i++) {
+            logits[i] = (float) r.nextGaussian() * 3;
+        }
+        long[] labels = r.longs((long) b * t, 0, V).toArray();
+        float[] weights = new float[b * t];
+        for (int i = 0; i < weights.length; i++) {
+            weights[i] = (float) r.nextGaussian(); // signed: a sum that cancels shows every rounding
+        }
+        Engine.getInstance();
+        int threads = ai.djl.pytorch.jni.JniUtils.getNumThreads();
+        float[] loss = new float[2];
+        try (NDManager m = NDManager.newBaseManager()) {
+            NDArray x = m.create(logits, new Shape(b, t, V));
+            NDArray y = m.create(labels, new Shape(b, t));
+            NDArray w = m.create(weights, new Shape(b, t));
+            for (int n = 1; n <= 2; n++) {
+                ai.djl.pytorch.jni.JniUtils.setNumThreads(n);
+                loss[n - 1] = MaskedCrossEntropy.loss(x, y, w).getFloat();
+            }
+        } finally {
+            ai.djl.pytorch.jni.JniUtils.setNumThreads(threads);
+        }
+        assertEquals(Float.floatToIntBits(loss[0]), Float.floatToIntBits(loss[1]), loss[0] + " vs " + loss[1]);
+    }
 }
