@@ -3,6 +3,7 @@ package io.safetune.model;
 import ai.djl.ndarray.NDArray;
 import ai.djl.nn.Activation;
 
+import io.safetune.engine.OneThread;
 
 /**
  * One Llama decoder block: x + Attn(RMSNorm(x)), then + MLP(RMSNorm(·)).
@@ -77,7 +78,10 @@ final class DecoderLayer {
         capture(f, "gate_proj", h);
         capture(f, "up_proj", h);
         NDArray gate = gateProj.apply(h, f.training);
-        NDArray act = gate.mul(Activation.sigmoid(gate)).mul(upProj.apply(h, f.training));
+        // σ on one thread: libtorch cuts an elementwise op into one chunk per thread, and σ's vector and scalar
+        // paths round differently, so a chunk edge off the 8-float vector grid changed bits with --threads
+        NDArray sigma = OneThread.compute(() -> Activation.sigmoid(gate));
+        NDArray act = gate.mul(sigma).mul(upProj.apply(h, f.training));
         capture(f, "down_proj", act);
         return x.add(downProj.apply(act, f.training));
     }
