@@ -2,7 +2,6 @@ package io.safetune.lora;
 
 import ai.djl.ndarray.NDArray;
 import ai.djl.nn.core.Linear;
-import ai.djl.nn.norm.Dropout;
 
 import io.safetune.model.Projection;
 
@@ -33,7 +32,7 @@ public final class LoraLayer implements AdapterLayer {
 
     @Override
     public NDArray delta(NDArray x, boolean training) {
-        NDArray in = training && dropout > 0 ? Dropout.dropout(x, dropout, true).singletonOrThrow() : x;
+        NDArray in = training && dropout > 0 ? LoraDropout.apply(x, dropout) : x;
         NDArray down = Linear.linear(in, a).singletonOrThrow();
         return Linear.linear(down, b).singletonOrThrow().mul(scaling);
     }

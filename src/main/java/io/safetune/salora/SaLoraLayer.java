@@ -2,9 +2,9 @@ package io.safetune.salora;
 
 import ai.djl.ndarray.NDArray;
 import ai.djl.nn.core.Linear;
-import ai.djl.nn.norm.Dropout;
 
 import io.safetune.lora.AdapterLayer;
+import io.safetune.lora.LoraDropout;
 import io.safetune.model.Projection;
 
 import java.util.LinkedHashMap;
@@ -39,7 +39,7 @@ public final class SaLoraLayer implements AdapterLayer {
 
     @Override
     public NDArray delta(NDArray x, boolean training) {
-        NDArray in = training && dropout > 0 ? Dropout.dropout(x, dropout, true).singletonOrThrow() : x;
+        NDArray in = training && dropout > 0 ? LoraDropout.apply(x, dropout) : x;
         NDArray y = Linear.linear(Linear.linear(in, a).singletonOrThrow(), b).singletonOrThrow(); // [..., d_out]
         return safety(y).mul(scaling);
     }
