@@ -17,11 +17,13 @@ import java.util.function.Supplier;
  * same way whatever the thread count. The other operations of our steps compute each output whole on
  * one thread (products, softmax, reductions along a dimension, each tensor's norm) or are exact either
  * way (+, ×, ÷, √): with these two on one thread, the stages came out the same on 1, 2 and 4 threads
- * (docs/reliability.md). The thread count is set back afterwards, also when the block throws.
+ * (docs/reliability.md; 4 threads checked on the SFT, LoRA-attack, Safe LoRA, SaLoRA and Vaccine-attack
+ * stages). The thread count is set back afterwards, also when the block throws.
  *
- * <p>Cost: two {@code at::set_num_threads} calls around a block (0.2 µs), and the block on one core:
- * σ of [64, 48, 344] took 0.49–0.64 ms on one thread against 0.38–0.44 ms on two. The thread count is
- * the calling thread's (OpenMP keeps it per thread), so other threads' work is not slowed.
+ * <p>Cost: two {@code at::set_num_threads} calls around a block (0.2 µs a pair, measured over 1,000),
+ * and the block on one core: σ of [64, 48, 344] took 0.49–0.64 ms on one thread against 0.38–0.44 ms
+ * on two. {@code at::set_num_threads} also sets libtorch's process-wide default, so a thread that first
+ * touches libtorch during the block starts with one thread; the lab computes from one thread at a time.
  */
 public final class OneThread {
 

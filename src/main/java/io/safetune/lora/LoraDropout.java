@@ -25,18 +25,26 @@ public final class LoraDropout {
     }
 
     /**
-     * @param x [..., d_in], any float type
+     * @param x [..., d_in], float32 or float16 (DJL cannot make bfloat16 arrays)
      * @param p the probability of dropping a value, in (0, 1)
      * @return x with each value zeroed with probability p and the rest scaled by 1 / (1 − p), in x's type
      */
     public static NDArray apply(NDArray x, float p) {
         NDManager m = x.getManager();
         double keepProbability = 1 - (double) p; // libtorch takes p as a double and draws with 1 − p
-        NDArray u = m.randomUniform(0f, 1f, x.getShape(), DataType.FLOAT64, x.getDevice());
-        NDArray keep = u.lt(m.create(keepProbability));
-        // 0-d arrays, not mul(Number): no scalar over a freed Java buffer inside autograd (djl-notes.md)
-        NDArray scale = m.create(1f / (float) keepProbability).toType(x.getDataType(), false); // libtorch's div_ in float32
-        NDArray noise = keep.toType(x.getDataType(), false).mul(scale);
-        return x.mul(noise);
+        NDArray noise;
+        // 0-d arrays, not mul(Number): no scalar over a freed Java buffer inside autograd (djl-notes.md).
+        // The draw's temporaries (U is float64, 8 bytes a value) are closed at once; autograd keeps noise.
+        try (NDArray u = m.randomUniform(0f, 1f, x.getShape(), DataType.FLOAT64, x.getDevice());
+                NDArray bound = m.create(keepProbability);
+                NDArray keep = u.lt(bound);
+                NDArray ones = keep.toType(x.getDataType(), false);
+                NDArray scale32 = m.create(1f / (float) keepProbability); // libtorch's div_ in float32
+                NDArray scale = scale32.toType(x.getDataType(), false)) {
+            noise = ones.mul(scale);
+        }
+        NDArray out = x.mul(noise);
+        noise.close();
+        return out;
     }
 }

@@ -79,7 +79,8 @@ final class DecoderLayer {
         capture(f, "up_proj", h);
         NDArray gate = gateProj.apply(h, f.training);
         // σ on one thread: libtorch cuts an elementwise op into one chunk per thread, and σ's vector and scalar
-        // paths round differently, so a chunk edge off the 8-float vector grid changed bits with --threads
+        // paths round differently, so a chunk edge off the 8-float vector grid changed bits with --threads.
+        // Its backward, g·σ·(1 − σ), is the same products on both paths and runs on every thread.
         NDArray sigma = OneThread.compute(() -> Activation.sigmoid(gate));
         NDArray act = gate.mul(sigma).mul(upProj.apply(h, f.training));
         capture(f, "down_proj", act);

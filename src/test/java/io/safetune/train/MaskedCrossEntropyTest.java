@@ -5,10 +5,12 @@ import ai.djl.engine.Engine;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.Shape;
+import ai.djl.pytorch.jni.JniUtils;
 import ai.djl.training.GradientCollector;
 import org.junit.jupiter.api.Test;
 
 import java.util.List;
+import java.util.Random;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
@@ -96,12 +98,13 @@ class MaskedCrossEntropyTest {
         assertEquals(0f, StepContext.weights(List.of(cut), LossAveraging.STEP_TOKEN_MEAN)[0]);
         assertEquals(1, none.responseTokens());
     }
+
     /** Over 32,768 positions libtorch would split a plain sum by thread; the loss is the same on 1 and 2 threads. */
     @Test
     void aLossOverManyPositionsIsTheSameOnOneAndTwoThreads() {
         int b = 64;
         int t = 1000;
-        java.util.Random r = new java.util.Random(5);
+        Random r = new Random(5);
         float[] logits = new float[b * t * V];
         for (int i = 0; i < logits.length; i++) {
             logits[i] = (float) r.nextGaussian() * 3;
@@ -112,19 +115,23 @@ class MaskedCrossEntropyTest {
             weights[i] = (float) r.nextGaussian(); // signed: a sum that cancels shows every rounding
         }
         Engine.getInstance();
-        int threads = ai.djl.pytorch.jni.JniUtils.getNumThreads();
+        int threads = JniUtils.getNumThreads();
         float[] loss = new float[2];
+        float[] plain = new float[2];
         try (NDManager m = NDManager.newBaseManager()) {
             NDArray x = m.create(logits, new Shape(b, t, V));
             NDArray y = m.create(labels, new Shape(b, t));
             NDArray w = m.create(weights, new Shape(b, t));
+            NDArray terms = x.logSoftmax(-1).gather(y.expandDims(-1), -1).squeeze(-1).mul(w);
             for (int n = 1; n <= 2; n++) {
-                ai.djl.pytorch.jni.JniUtils.setNumThreads(n);
+                JniUtils.setNumThreads(n);
                 loss[n - 1] = MaskedCrossEntropy.loss(x, y, w).getFloat();
+                plain[n - 1] = terms.sum().getFloat();
             }
         } finally {
-            ai.djl.pytorch.jni.JniUtils.setNumThreads(threads);
+            JniUtils.setNumThreads(threads);
         }
+        assertNotEquals(Float.floatToIntBits(plain[0]), Float.floatToIntBits(plain[1]), "the control: a plain sum follows the threads");
         assertEquals(Float.floatToIntBits(loss[0]), Float.floatToIntBits(loss[1]), loss[0] + " vs " + loss[1]);
     }
 }

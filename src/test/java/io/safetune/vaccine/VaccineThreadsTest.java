@@ -2,6 +2,7 @@ package io.safetune.vaccine;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
 
 import ai.djl.engine.Engine;
 import ai.djl.ndarray.NDArray;
@@ -94,6 +95,7 @@ class VaccineThreadsTest {
         VaccineSettings s = VaccineSettings.defaults().withPerturbation(VaccineSettings.Perturbation.RANDOM);
         assertSameBits(train(s, 1), train(s, 2));
     }
+
     /** The squared norms Vaccine scales by: a plain sum of these 10^6 values differs on 1 and 2 threads. */
     @Test
     void theSquaredNormsAreTheSameOnOneAndTwoThreads() {
@@ -103,13 +105,16 @@ class VaccineThreadsTest {
             a[i] = (float) r.nextGaussian();
         }
         float[] sums = new float[2];
+        float[] plain = new float[2];
         try (NDManager m = NDManager.newBaseManager()) {
             NDArray x = m.create(a, new Shape(1000, 1000));
             for (int n = 1; n <= 2; n++) {
                 JniUtils.setNumThreads(n);
                 sums[n - 1] = VaccineStep.sumsOfSquares(new NDArray[] {x})[0];
+                plain[n - 1] = x.square().sum().getFloat();
             }
         }
+        assertNotEquals(Float.floatToIntBits(plain[0]), Float.floatToIntBits(plain[1]), "the control: a plain sum follows the threads");
         assertEquals(Float.floatToIntBits(sums[0]), Float.floatToIntBits(sums[1]), sums[0] + " vs " + sums[1]);
         assertEquals(2, JniUtils.getNumThreads(), "the thread count is set back");
     }
