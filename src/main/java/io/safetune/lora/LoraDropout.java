@@ -38,10 +38,10 @@ public final class LoraDropout {
         try (NDArray u = m.randomUniform(0f, 1f, x.getShape(), DataType.FLOAT64, x.getDevice());
                 NDArray bound = m.create(keepProbability);
                 NDArray keep = u.lt(bound);
-                NDArray ones = keep.toType(x.getDataType(), false);
+                NDArray mask = keep.toType(x.getDataType(), false); // 1 where kept, 0 where dropped
                 NDArray scale32 = m.create(1f / (float) keepProbability); // libtorch's div_ in float32
                 NDArray scale = scale32.toType(x.getDataType(), false)) {
-            noise = ones.mul(scale);
+            noise = mask.mul(scale);
         }
         NDArray out = x.mul(noise);
         noise.close();
