@@ -17,7 +17,7 @@ import java.util.function.Supplier;
  * same way whatever the thread count. The other operations of our steps compute each output whole on
  * one thread (products, softmax, reductions along a dimension, each tensor's norm) or are exact either
  * way (+, ×, ÷, √): with these two on one thread, the stages came out the same on 1, 2 and 4 threads
- * (docs/reliability.md; 4 threads checked on the SFT, LoRA-attack, Safe LoRA, SaLoRA and Vaccine-attack
+ * (docs/reliability.md; 4 threads checked on the SFT, LoRA-attack, Safe LoRA, SaLoRA and Vaccine
  * stages). The thread count is set back afterwards, also when the block throws.
  *
  * <p>Cost: two {@code at::set_num_threads} calls around a block (0.2 µs a pair, measured over 1,000),
